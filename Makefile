@@ -1,0 +1,32 @@
+# MediaFlow: `make run` processes the sample photographs on the local runtime; `make test` proves it.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run up test lint bench clean
+
+setup:
+	./scripts/setup.sh
+
+samples: setup
+	$(BIN)/mediaflow samples samples
+
+run: setup
+	$(BIN)/mediaflow samples samples
+	$(BIN)/mediaflow process samples/*
+
+up: setup
+	$(BIN)/mediaflow up
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python bench/bench_renditions.py
+
+clean:
+	rm -rf .mediaflow mediaflow-output samples test-artifacts .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Code shared by MediaFlow's Lambda functions (deployed as the SharedLayer)."""

@@ -1,0 +1,51 @@
+"""S3 access shared by the handlers.
+
+boto3 honours AWS_ENDPOINT_URL, so the same code talks to AWS or to the local emulator.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from mediaflow_shared.errors import UploadChanged, UploadNotFound
+
+
+@cache
+def s3_client() -> Any:
+    return boto3.client("s3")
+
+
+def _is_missing(err: ClientError) -> bool:
+    return err.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+
+
+def _is_changed(err: ClientError) -> bool:
+    return err.response.get("Error", {}).get("Code") in {"412", "PreconditionFailed"}
+
+
+def head_upload(bucket: str, key: str) -> dict[str, Any]:
+    try:
+        return s3_client().head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if _is_missing(err):
+            raise UploadNotFound(f"s3://{bucket}/{key} does not exist (deleted before processing?)") from err
+        raise
+
+
+def read_upload(bucket: str, key: str, etag: str, byte_range: str | None = None) -> bytes:
+    """Read the upload as the event saw it: IfMatch guards against a newer overwrite."""
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "IfMatch": f'"{etag}"'}
+    if byte_range:
+        kwargs["Range"] = byte_range
+    try:
+        return s3_client().get_object(**kwargs)["Body"].read()
+    except ClientError as err:
+        if _is_missing(err):
+            raise UploadNotFound(f"s3://{bucket}/{key} does not exist (deleted before processing?)") from err
+        if _is_changed(err):
+            raise UploadChanged(f"s3://{bucket}/{key} was overwritten after this event (etag {etag})") from err
+        raise

@@ -1,0 +1,93 @@
+"""Decode-check an image and read the metadata the workflow records."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from mediaflow_shared.errors import CorruptMedia, MediaTooLarge, UnsupportedMediaType
+
+# Orientations 5-8 rotate by 90 degrees: the displayed width is the stored height.
+_TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+_PIL_FORMATS = {
+    "JPEG": "jpeg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "TIFF": "tiff",
+    "BMP": "bmp",
+    "AVIF": "avif",
+    "MPO": "jpeg",
+}
+_CHECK_DECODE_SIZE = (256, 256)
+
+
+def _camera_metadata(exif: Image.Exif, include_gps: bool) -> dict[str, Any]:
+    details = exif.get_ifd(ExifTags.IFD.Exif)
+    found = {
+        "make": exif.get(ExifTags.Base.Make),
+        "model": exif.get(ExifTags.Base.Model),
+        "software": exif.get(ExifTags.Base.Software),
+        "takenAt": details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
+    }
+    if include_gps:
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        if gps:
+            found["gps"] = {ExifTags.GPSTAGS.get(tag, str(tag)): str(value) for tag, value in gps.items()}
+    return {name: str(value).strip("\x00 ") for name, value in found.items() if value}
+
+
+def probe_image(data: bytes, *, expected_format: str, max_pixels: int, include_gps: bool, name: str) -> dict[str, Any]:
+    """Return size, orientation and camera metadata, or raise a named error.
+
+    The pixel limit is checked from the header, before any decode, so a decompression
+    bomb never allocates its pixels.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise MediaTooLarge(f"{name}: {err}") from err
+    except UnidentifiedImageError as err:
+        raise CorruptMedia(f"{name} looks like {expected_format.upper()} but its header cannot be read") from err
+
+    with image:
+        stored_width, stored_height = image.size
+        if stored_width * stored_height > max_pixels:
+            raise MediaTooLarge(
+                f"{name} is {stored_width}x{stored_height} = {stored_width * stored_height} pixels;"
+                f" the limit is {max_pixels} pixels"
+            )
+        actual_format = _PIL_FORMATS.get(image.format or "", (image.format or "").lower())
+        if actual_format != expected_format:
+            raise UnsupportedMediaType(f"{name}: content sniffed as {expected_format} but decodes as {actual_format}")
+        exif = image.getexif()
+        orientation = int(exif.get(ExifTags.Base.Orientation, 1) or 1)
+        mode = image.mode
+        has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        frames = getattr(image, "n_frames", 1)
+        # A reduced decode (JPEG DCT scaling) still reads every byte, so truncation shows up.
+        image.draft("RGB", _CHECK_DECODE_SIZE)
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError) as err:
+            raise CorruptMedia(f"{name} cannot be decoded: {err}") from err
+
+    width, height = stored_width, stored_height
+    if orientation in _TRANSPOSING_ORIENTATIONS:
+        width, height = height, width
+    return {
+        "width": width,
+        "height": height,
+        "storedWidth": stored_width,
+        "storedHeight": stored_height,
+        "orientation": orientation,
+        "mode": mode,
+        "hasAlpha": has_alpha,
+        "frames": frames,
+        "camera": _camera_metadata(exif, include_gps),
+    }

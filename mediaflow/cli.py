@@ -1,0 +1,229 @@
+"""The `mediaflow` command: `up` runs the local stack, `process` runs files through it once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mediaflow.samples import write_samples
+from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
+
+console = Console(highlight=False)
+
+_STATE_EVENTS = {
+    "StateEntered": "→",
+    "StateExited": "✓",
+}
+
+
+def _parse_overrides(values: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected Name=Value, got {value!r}", param_hint="--parameter")
+        overrides[name] = setting
+    return overrides
+
+
+def _settings(
+    template: Path, state_dir: Path, host: str, port: int, parameters: tuple[str, ...], smtp: str | None
+) -> StackSettings:
+    smtp_address = None
+    if smtp:
+        smtp_host, _, smtp_port = smtp.rpartition(":")
+        smtp_address = (smtp_host or "127.0.0.1", int(smtp_port))
+    return StackSettings(
+        template_path=template,
+        state_dir=state_dir,
+        host=host,
+        port=port,
+        parameter_overrides=_parse_overrides(parameters),
+        smtp=smtp_address,
+    )
+
+
+_common_options = [
+    click.option(
+        "--template",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=DEFAULT_TEMPLATE,
+        show_default=True,
+        help="SAM template to run.",
+    ),
+    click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".mediaflow"),
+        show_default=True,
+        help="Where logs and the email outbox go.",
+    ),
+    click.option(
+        "--parameter",
+        "parameters",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Template parameter override (repeatable), as sam deploy --parameter-overrides.",
+    ),
+    click.option("--smtp", metavar="HOST:PORT", help="Also relay notification emails to this SMTP server."),
+]
+
+
+def common_options(function: Any) -> Any:
+    for option in reversed(_common_options):
+        function = option(function)
+    return function
+
+
+@click.group()
+def main() -> None:
+    """MediaFlow: the SAM media workflow on this machine, no AWS account and no Docker."""
+
+
+@main.command()
+@common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4566, show_default=True, help="AWS endpoint port (0 picks a free one).")
+def up(template: Path, state_dir: Path, parameters: tuple[str, ...], smtp: str | None, host: str, port: int) -> None:
+    """Start the local stack and keep it running until Ctrl-C."""
+    stack = LocalStack(_settings(template, state_dir, host, port, parameters, smtp)).start()
+    endpoint = stack.endpoint
+    console.print(f"[bold green]MediaFlow is up.[/] AWS endpoint: [bold]{endpoint}[/]")
+    console.print(f"  bucket        {stack.bucket}  (uploads under {stack.upload_prefix})")
+    console.print(f"  state machine {stack.state_machine_arn}")
+    console.print(f"  jobs table    {stack.table}")
+    console.print(f"  email outbox  {stack.outbox.folder}")
+    console.print(f"  lambda logs   {stack.log_dir}")
+    console.print("\nTry it with the AWS CLI (any credentials work locally):")
+    console.print("  export AWS_ACCESS_KEY_ID=mediaflow AWS_SECRET_ACCESS_KEY=mediaflow AWS_DEFAULT_REGION=us-east-1")
+    console.print(f"  aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{stack.bucket}/{stack.upload_prefix}photo.jpg")
+    console.print(
+        f"  aws --endpoint-url {endpoint} stepfunctions list-executions --state-machine-arn {stack.state_machine_arn}"
+    )
+    console.print(f"  aws --endpoint-url {endpoint} stepfunctions get-execution-history --execution-arn ARN")
+    console.print(f"  aws --endpoint-url {endpoint} s3 ls s3://{stack.bucket}/{stack.output_prefix} --recursive")
+    console.print("\nPress Ctrl-C to stop.")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("Stopping…")
+        stack.stop()
+
+
+def _print_event(name: str, event: dict[str, Any]) -> None:
+    kind = event["type"]
+    for suffix, mark in _STATE_EVENTS.items():
+        if kind.endswith(suffix):
+            details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+            if suffix == "StateEntered":
+                console.print(f"  [dim]{name}[/] {mark} {details.get('name', '')}")
+            return
+    if kind.endswith("Failed") and kind != "ExecutionFailed":
+        details = next((v for k, v in event.items() if k.endswith("FailedEventDetails")), {})
+        console.print(f"  [dim]{name}[/] [red]✗ {details.get('error', kind)}[/]")
+
+
+def _copy_outputs(stack: LocalStack, job: dict[str, Any], destination: Path) -> list[Path]:
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    s3 = stack.client("s3")
+    copied = []
+    for key in stack.list_outputs(job["jobId"]):
+        target = destination / key.split(f"{job['jobId']}/", 1)[1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(stack.bucket, key, str(target))
+        copied.append(target)
+    (destination / "job.json").write_text(json.dumps(job, indent=2, ensure_ascii=False))
+    return copied
+
+
+@main.command()
+@common_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("mediaflow-output"),
+    show_default=True,
+    help="Results go to OUTPUT/<file>/.",
+)
+@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for each job.")
+def process(
+    template: Path,
+    state_dir: Path,
+    parameters: tuple[str, ...],
+    smtp: str | None,
+    files: tuple[Path, ...],
+    output: Path,
+    timeout: int,
+) -> None:
+    """Upload FILES, follow each execution state by state, and copy the outputs to OUTPUT."""
+    settings = _settings(template, state_dir, "127.0.0.1", 0, parameters, smtp)
+    started = time.monotonic()
+    rows = []
+    with LocalStack(settings) as stack:
+        for path in files:
+            key, etag = stack.upload(path)
+            console.print(f"[bold]{path.name}[/] → s3://{stack.bucket}/{key}")
+            execution = stack.wait_for_execution(
+                key, etag, timeout=timeout, on_event=lambda event, name=path.name: _print_event(name, event)
+            )
+            job = _job_from_history(stack, execution)
+            destination = output / path.name
+            copied = _copy_outputs(stack, job, destination) if job else []
+            rows.append((path.name, execution["status"], job, copied, destination, execution))
+    table = Table(title=f"MediaFlow: {len(rows)} file(s) in {time.monotonic() - started:.1f} s")
+    for column in ("file", "status", "outputs", "result / reason"):
+        table.add_column(column)
+    failed = 0
+    for name, status, job, copied, destination, execution in rows:
+        if status == "SUCCEEDED":
+            renditions = json.loads(job.get("outputs", "[]")) if job else []
+            sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
+            table.add_row(name, "[green]SUCCEEDED[/]", str(len(copied)), f"{destination}  ({', '.join(sizes)})")
+        else:
+            failed += 1
+            table.add_row(name, f"[red]{status}[/]", "0", f"{execution.get('error')}: {execution.get('cause', '')}")
+    console.print(table)
+    console.print(f"Emails: {stack.outbox.folder}")
+    sys.exit(1 if failed else 0)
+
+
+def _job_from_history(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any] | None:
+    """The job id is computed by the first state; read it back from that state's output."""
+    history = stack.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000
+    )["events"]
+    for event in history:
+        details = event.get("stateExitedEventDetails")
+        if details and details.get("name") == "DescribeUpload":
+            return stack.job(json.loads(details["output"])["job"]["jobId"])
+    return None
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("samples"))
+def samples(folder: Path) -> None:
+    """Write the sample photographs (public domain / CC0, see mediaflow/samples.py) to FOLDER."""
+    for path in write_samples(folder):
+        console.print(str(path))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Create the template's resources in the emulator, through the AWS APIs.
+
+Everything is read from template.yaml (via mediaflow.template): names, parameters,
+function settings, the state machine definition with its DefinitionSubstitutions and the
+EventBridge rule of its Events. Nothing is configured twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mediaflow.lambda_workers import FunctionSpec
+from mediaflow.template import ACCOUNT_ID, ResolvedResource, Template
+
+# Resource types the local runtime deliberately does not create, and why.
+NOT_EMULATED = {
+    "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; the TLS-only policy is AWS-only",
+}
+
+
+@dataclass
+class DeployedStack:
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    tables: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
+    state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    functions: list[FunctionSpec] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def substitute_definition(definition: str, substitutions: dict[str, Any]) -> str:
+    """Replace ${Name} placeholders as Step Functions' DefinitionSubstitutions does."""
+    for name, value in substitutions.items():
+        definition = definition.replace("${" + name + "}", str(value))
+    return definition
+
+
+def function_spec(template: Template, resource: ResolvedResource, environment: dict[str, str]) -> FunctionSpec:
+    props = resource.properties
+    layer_dirs = []
+    for layer_arn in props.get("Layers", []):
+        for layer in template.resources_of_type("AWS::Serverless::LayerVersion"):
+            if template.physical_ids[layer.logical_id] == layer_arn:
+                layer_dirs.append((template.root / layer.properties["ContentUri"]).resolve())
+    variables = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+    return FunctionSpec(
+        name=template.physical_ids[resource.logical_id],
+        logical_id=resource.logical_id,
+        code_dir=(template.root / props["CodeUri"]).resolve(),
+        handler=props["Handler"],
+        timeout_seconds=int(props.get("Timeout", 3)),
+        memory_mb=int(props.get("MemorySize", 128)),
+        environment={
+            **environment,
+            "AWS_LAMBDA_FUNCTION_NAME": template.physical_ids[resource.logical_id],
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
+            **variables,
+        },
+        layer_dirs=tuple(layer_dirs),
+    )
+
+
+class Deployer:
+    def __init__(self, template: Template, clients: Any, lambda_environment: dict[str, str]) -> None:
+        self.template = template
+        self.clients = clients  # callable: service name -> boto3 client
+        self.lambda_environment = lambda_environment
+
+    def deploy(self) -> DeployedStack:
+        stack = DeployedStack()
+        handlers = {
+            "AWS::S3::Bucket": self._bucket,
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::Subscription": self._subscription,
+            "AWS::Logs::LogGroup": self._log_group,
+            "AWS::Serverless::LayerVersion": lambda r, s: None,  # its ContentUri goes on each function's path
+            "AWS::Serverless::Function": self._function,
+            "AWS::Serverless::StateMachine": self._state_machine,
+        }
+        # Order matters: a subscription needs its topic, a rule its state machine.
+        order = list(handlers)
+        resources = sorted(self.template.resources(), key=lambda r: order.index(r.type) if r.type in order else 99)
+        for resource in resources:
+            handler = handlers.get(resource.type)
+            if handler is None:
+                stack.skipped[resource.logical_id] = NOT_EMULATED.get(
+                    resource.type, f"{resource.type} is not emulated by the local runtime"
+                )
+                continue
+            handler(resource, stack)
+        return stack
+
+    def _bucket(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        s3 = self.clients("s3")
+        name = self.template.physical_ids[resource.logical_id]
+        s3.create_bucket(Bucket=name)
+        props = resource.properties
+        notification = props.get("NotificationConfiguration", {})
+        if notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        if "BucketEncryption" in props:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        # CloudFormation says ServerSideEncryptionByDefault where the S3 API says Apply...
+                        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        stack.buckets[resource.logical_id] = name
+
+    def _table(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        props = resource.properties
+        name = self.template.physical_ids[resource.logical_id]
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if kwargs["BillingMode"] == "PROVISIONED":
+            kwargs["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+        self.clients("dynamodb").create_table(**kwargs)
+        stack.tables[resource.logical_id] = name
+
+    def _topic(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        name = self.template.attributes[(resource.logical_id, "TopicName")]
+        stack.topics[resource.logical_id] = self.clients("sns").create_topic(Name=name)["TopicArn"]
+
+    def _subscription(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        props = resource.properties
+        self.clients("sns").subscribe(
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Endpoint=props["Endpoint"],
+            Attributes={"FilterPolicy": json.dumps(props["FilterPolicy"])} if "FilterPolicy" in props else {},
+        )
+
+    def _log_group(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        self.clients("logs").create_log_group(logGroupName=self.template.physical_ids[resource.logical_id])
+
+    def _function(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        stack.functions.append(function_spec(self.template, resource, self.lambda_environment))
+
+    def _state_machine(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+        props = resource.properties
+        definition_path: Path = self.template.root / props["DefinitionUri"]
+        definition = substitute_definition(definition_path.read_text(), props.get("DefinitionSubstitutions", {}))
+        arn = self.template.physical_ids[resource.logical_id]
+        name = arn.rsplit(":", 1)[-1]
+        role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"
+        self.clients("stepfunctions").create_state_machine(
+            name=name, definition=definition, roleArn=role_arn, type=props.get("Type", "STANDARD")
+        )
+        stack.state_machines[resource.logical_id] = arn
+        events = self.clients("events")
+        for event_id, event in props.get("Events", {}).items():
+            if event["Type"] != "EventBridgeRule":
+                stack.skipped[f"{resource.logical_id}.{event_id}"] = f"event type {event['Type']} is not emulated"
+                continue
+            rule_name = f"{name}-{event_id}"
+            events.put_rule(Name=rule_name, EventPattern=json.dumps(event["Properties"]["Pattern"]), State="ENABLED")
+            events.put_targets(Rule=rule_name, Targets=[{"Id": event_id, "Arn": arn, "RoleArn": role_arn}])
+            stack.rules.append(rule_name)

@@ -1,0 +1,148 @@
+"""Answer the Step Functions engine's Lambda Invoke calls with the local LambdaRuntime.
+
+moto cannot run Lambda code without Docker. Its engine calls Invoke through a boto3 client
+made from the default session, so a handler on `before-send.lambda.Invoke` can reply before
+any request leaves the process. Replies follow AWS's wire format: a function error carries
+the header X-Amz-Function-Error and an {errorType, errorMessage, stackTrace} payload, so the
+ASL's Retry/Catch see the same error names as on AWS. The quotas that break real
+deployments are enforced here with AWS's error names.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from mediaflow.lambda_workers import InvocationResult, LambdaRuntime, error_payload
+
+STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024  # Step Functions: max input/output of a state
+LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024  # Lambda: max synchronous response payload
+
+_INVOKE_PATH = re.compile(r"/2015-03-31/functions/(?P<name>[^/]+)/invocations")
+
+
+class _Body(io.BytesIO):
+    """A raw HTTP body botocore can both stream and read."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def _response(url: str, status: int, body: bytes, headers: dict[str, str]) -> AWSResponse:
+    base = {"x-amzn-requestid": str(uuid.uuid4()), "content-type": "application/json"}
+    return AWSResponse(url, status, {**base, **headers}, _Body(body))
+
+
+def _function_error(url: str, result: InvocationResult) -> AWSResponse:
+    return _response(
+        url,
+        200,
+        result.payload,
+        {"x-amz-function-error": result.function_error or "Unhandled", "x-amz-executed-version": "$LATEST"},
+    )
+
+
+def apply_quotas(payload: bytes, result: InvocationResult) -> InvocationResult:
+    """Fail the way AWS would when a payload is over a quota."""
+    if len(payload) > STATE_PAYLOAD_LIMIT_BYTES:
+        return InvocationResult(
+            error_payload(
+                "States.DataLimitExceeded",
+                f"The state input to the Lambda task is {len(payload)} bytes; the limit is {STATE_PAYLOAD_LIMIT_BYTES}",
+            ),
+            "Unhandled",
+        )
+    if len(result.payload) > LAMBDA_RESPONSE_LIMIT_BYTES:
+        return InvocationResult(
+            error_payload(
+                "Function.ResponseSizeTooLarge",
+                f"Response payload size ({len(result.payload)} bytes) exceeded maximum allowed payload size "
+                f"({LAMBDA_RESPONSE_LIMIT_BYTES} bytes).",
+            ),
+            "Unhandled",
+        )
+    if result.function_error is None and len(result.payload) > STATE_PAYLOAD_LIMIT_BYTES:
+        return InvocationResult(
+            error_payload(
+                "States.DataLimitExceeded",
+                f"The Lambda result is {len(result.payload)} bytes; a state's output is limited to "
+                f"{STATE_PAYLOAD_LIMIT_BYTES} bytes. Pass S3 keys, not data.",
+            ),
+            "Unhandled",
+        )
+    return result
+
+
+class LambdaGateway:
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self.runtime = runtime
+        self.invocations = 0
+
+    def handle(self, request: Any, **_: Any) -> AWSResponse | None:
+        match = _INVOKE_PATH.search(request.url)
+        if match is None:
+            return None
+        name = unquote(match.group("name"))
+        pool = self.runtime.find(name)
+        if pool is None:
+            return _response(
+                request.url,
+                404,
+                (b'{"Type":"User","message":"Function not found: ' + name.encode() + b'"}'),
+                {"x-amzn-errortype": "ResourceNotFoundException"},
+            )
+        body = request.body or b""
+        payload = body if isinstance(body, bytes) else body.read() if hasattr(body, "read") else str(body).encode()
+        self.invocations += 1
+        too_big = len(payload) > STATE_PAYLOAD_LIMIT_BYTES
+        try:
+            result = apply_quotas(payload, InvocationResult(b"") if too_big else pool.invoke(payload))
+        except Exception as err:  # the runtime itself failed: a Lambda service error, which the ASL retries
+            return _response(
+                request.url,
+                500,
+                json.dumps({"message": f"local Lambda runtime error: {err}"}).encode(),
+                {"x-amzn-errortype": "ServiceException"},
+            )
+        if result.function_error:
+            return _function_error(request.url, result)
+        return _response(request.url, 200, result.payload, {"x-amz-executed-version": "$LATEST"})
+
+    def install(self) -> None:
+        """Make this gateway answer Invoke calls made through the default boto3 session,
+        the one moto's engine builds its clients from."""
+        global _active
+        _active = self
+        _register_dispatcher()
+
+    def uninstall(self) -> None:
+        global _active
+        if _active is self:
+            _active = None
+
+
+_active: LambdaGateway | None = None
+_registered = False
+
+
+def _dispatch(request: Any, **kwargs: Any) -> AWSResponse | None:
+    # One process-wide hook: clients the engine caches keep working when a new stack starts.
+    return _active.handle(request, **kwargs) if _active is not None else None
+
+
+def _register_dispatcher() -> None:
+    global _registered
+    if _registered:
+        return
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register_first("before-send.lambda.Invoke", _dispatch)
+    _registered = True

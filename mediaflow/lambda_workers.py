@@ -1,0 +1,210 @@
+"""Run Lambda handlers from template.yaml in worker processes, like warm Lambda sandboxes.
+
+Each function gets its own pool of processes (started with "spawn", so nothing of the
+emulator's threads leaks in). A worker imports the handler once and then serves
+invocations one at a time, with the function's environment, its layers on sys.path and
+AWS_ENDPOINT_URL pointing at the emulator. A worker that exceeds the function's Timeout is
+killed (as Lambda kills the sandbox) and the invocation fails with Sandbox.Timedout; a
+worker that dies fails it with Runtime.ExitError.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the runtime needs to know to run one AWS::Serverless::Function."""
+
+    name: str
+    logical_id: str
+    code_dir: Path
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    environment: dict[str, str] = field(default_factory=dict)
+    layer_dirs: tuple[Path, ...] = ()
+
+    @property
+    def arn(self) -> str:
+        from mediaflow.template import ACCOUNT_ID, REGION
+
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" when the handler failed, as AWS reports it
+
+    @property
+    def error_type(self) -> str | None:
+        if self.function_error is None:
+            return None
+        return json.loads(self.payload).get("errorType")
+
+
+def error_payload(error_type: str, message: str, stack: list[str] | None = None) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}).encode()
+
+
+class _LambdaContext:
+    """The attributes of the Lambda context object handlers (and Powertools) use."""
+
+    def __init__(self, spec_name: str, arn: str, memory_mb: int, request_id: str, deadline: float) -> None:
+        self.function_name = spec_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = arn
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{spec_name}"
+        self.log_stream_name = f"local/{os.getpid()}"
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def _worker_main(spec: FunctionSpec, connection: multiprocessing.connection.Connection, log_path: str) -> None:
+    """Body of a worker process: import the handler once, then serve invocations."""
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    os.environ.update(spec.environment)
+    for path in (spec.code_dir, *spec.layer_dirs):
+        sys.path.insert(0, str(path))
+    module_name, function_name = spec.handler.rsplit(".", 1)
+    try:
+        handler = getattr(__import__(module_name), function_name)
+    except Exception as err:  # an import error fails every invocation, as on Lambda
+        init_error = error_payload("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {err}")
+        while True:
+            connection.recv()
+            connection.send((init_error, "Unhandled"))
+    while True:
+        request_id, payload, deadline = connection.recv()
+        context = _LambdaContext(spec.name, spec.arn, spec.memory_mb, request_id, deadline)
+        try:
+            result = handler(json.loads(payload) if payload else {}, context)
+            connection.send((json.dumps(result).encode(), None))
+        except Exception as err:
+            stack = traceback.format_exception(err)
+            connection.send((error_payload(type(err).__name__, str(err), stack), "Unhandled"))
+        sys.stdout.flush()
+
+
+class _Worker:
+    def __init__(self, spec: FunctionSpec, log_path: Path) -> None:
+        self.connection, child = _SPAWN.Pipe()
+        self.process = _SPAWN.Process(
+            target=_worker_main, args=(spec, child, str(log_path)), name=f"lambda:{spec.name}", daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class FunctionPool:
+    """Warm workers for one function; grows on demand up to `max_workers`."""
+
+    def __init__(self, spec: FunctionSpec, log_dir: Path, max_workers: int) -> None:
+        self.spec = spec
+        self._log_path = log_dir / f"{spec.logical_id}.log"
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._slots = threading.Semaphore(max_workers)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _acquire(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            worker = _Worker(self.spec, self._log_path)
+            self._all.add(worker)
+            return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.stop()
+        with self._lock:
+            self._all.discard(worker)
+
+    def invoke(self, payload: bytes) -> InvocationResult:
+        timeout = self.spec.timeout_seconds
+        with self._slots:
+            worker = self._acquire()
+            request_id = str(uuid.uuid4())
+            try:
+                worker.connection.send((request_id, payload, time.time() + timeout))
+                ready = worker.connection.poll(timeout)
+                if not ready:
+                    self._retire(worker)
+                    return InvocationResult(
+                        error_payload("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"), "Unhandled"
+                    )
+                body, function_error = worker.connection.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                code = worker.process.exitcode
+                self._retire(worker)
+                return InvocationResult(
+                    error_payload("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with {code}"),
+                    "Unhandled",
+                )
+            with self._lock:
+                if self._closed:
+                    worker.stop()
+                else:
+                    self._idle.append(worker)
+            return InvocationResult(body, function_error)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+        for worker in workers:
+            worker.stop()
+
+
+class LambdaRuntime:
+    """All functions of the template, by name and ARN."""
+
+    def __init__(self, specs: list[FunctionSpec], log_dir: Path, max_workers_per_function: int = 2) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = log_dir
+        self._pools = {spec.name: FunctionPool(spec, log_dir, max_workers_per_function) for spec in specs}
+
+    def find(self, function_name: str) -> FunctionPool | None:
+        """Accepts a name, a full ARN or a qualified ARN, as Invoke does."""
+        if function_name.startswith("arn:"):
+            function_name = function_name.split(":")[6]
+        return self._pools.get(function_name.split(":")[0])
+
+    def invoke(self, function_name: str, payload: bytes) -> InvocationResult:
+        pool = self.find(function_name)
+        if pool is None:
+            raise KeyError(function_name)
+        return pool.invoke(payload)
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()

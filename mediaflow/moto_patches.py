@@ -1,0 +1,215 @@
+"""Every change the local runtime makes to moto 5.2.5, in one place.
+
+Each patch names the moto behaviour it corrects; tests/unit/test_moto_patches.py shows the
+bug with moto as shipped and the fix with the patch applied. The version is pinned in
+pyproject.toml because these patches reach into moto's internals.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import quote_plus
+
+import moto
+from moto.events import models as events_models
+from moto.settings import moto_server_port
+from moto.sns import models as sns_models
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
+from moto.stepfunctions.parser.backend import execution_worker
+from moto.utilities.arns import parse_arn
+
+MOTO_VERSION = "5.2.5"
+
+EmailSink = Callable[[str, str, str | None, str, dict[str, Any]], None]
+"""(topic_arn, endpoint, subject, message, message_attributes) -> None"""
+
+_lock = threading.Lock()
+_applied: set[str] = set()
+_email_sink: EmailSink | None = None
+
+original_send_to_targets = events_models.Rule.send_to_targets
+original_subscription_publish = sns_models.Subscription.publish
+original_boto_client_for = sfn_boto_client.boto_client_for
+original_evaluation_environment = execution_worker.ExecutionWorker._get_evaluation_environment
+
+
+def _once(name: str) -> bool:
+    with _lock:
+        if name in _applied:
+            return False
+        _applied.add(name)
+        return True
+
+
+# -- EventBridge: S3 event shape and Step Functions targets -------------------------------
+
+
+def normalise_s3_event(event: dict[str, Any]) -> None:
+    """Give moto's S3 "Object Created" event the shape AWS sends (in place, idempotent).
+
+    moto sends a Unix-seconds float for `time`, one fixed `id` for every event, `eTag`
+    instead of `etag`, the key unencoded, and `version-id: null` on unversioned buckets.
+    AWS sends an ISO-8601 time, a fresh UUID, `etag`, a URL-encoded key (spaces as '+')
+    and no version-id.
+    """
+    if event.get("source") != "aws.s3" or event.get("_mediaflow_normalised"):
+        return
+    if isinstance(event.get("time"), int | float):
+        event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["id"] = str(uuid.uuid4())
+    obj = event.get("detail", {}).get("object", {})
+    if "eTag" in obj:
+        obj["etag"] = obj.pop("eTag")
+    if "key" in obj:
+        obj["key"] = quote_plus(obj["key"], safe="/")
+    if obj.get("version-id") is None:
+        obj.pop("version-id", None)
+    event["_mediaflow_normalised"] = True
+
+
+def _public_event(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if not k.startswith("_mediaflow")}
+
+
+def start_execution_for_event(state_machine_arn: str, event: dict[str, Any]) -> str:
+    """StartExecution with the whole event as input, as an EventBridge rule target does."""
+    from moto.stepfunctions.responses import get_backend
+
+    arn = parse_arn(state_machine_arn)
+    backend = get_backend(arn.account, arn.region)
+    execution = backend.start_execution(
+        state_machine_arn, name=str(uuid.uuid4()), execution_input=json.dumps(_public_event(event))
+    )
+    return execution.execution_arn
+
+
+def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+    """moto raises NotImplementedError on a Step Functions target (and, because S3's caller
+    swallows it, stops delivering to later rules). Start the execution instead."""
+    normalise_s3_event(original_event)
+    public_event = _public_event(original_event)
+    if not self.event_pattern.matches_event(public_event):
+        return
+    others = [t for t in self.targets if parse_arn(t["Arn"]).service != "states"]
+    for target in self.targets:
+        if parse_arn(target["Arn"]).service == "states":
+            start_execution_for_event(target["Arn"], public_event)
+    if others:
+        rule = copy.copy(self)
+        rule.targets = others
+        original_send_to_targets(rule, public_event, transform_input)
+
+
+def route_events_to_step_functions() -> None:
+    if _once("events"):
+        events_models.Rule.send_to_targets = _send_to_targets
+
+
+# -- SNS: deliver email subscriptions -----------------------------------------------------
+
+
+def _subscription_publish(
+    self: Any,
+    message: str,
+    message_id: str,
+    subject: str | None = None,
+    message_attributes: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """moto accepts email subscriptions but never delivers to them."""
+    if self.protocol in ("email", "email-json") and _email_sink is not None:
+        if self._filter_policy_matcher is None or self._filter_policy_matcher.matches(message_attributes, message):
+            _email_sink(self.topic.arn, self.endpoint, subject, message, message_attributes or {})
+        return
+    original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
+
+
+def deliver_email_to(sink: EmailSink) -> None:
+    global _email_sink
+    _email_sink = sink
+    if _once("sns-email"):
+        sns_models.Subscription.publish = _subscription_publish
+
+
+# -- Step Functions engine ----------------------------------------------------------------
+
+
+@cache
+def _cached_boto_client(region: str, service: str, port: str) -> Any:
+    return original_boto_client_for(region=region, service=service)
+
+
+def _boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto builds a new boto3 client for every Task state (~17 ms each); clients are
+    thread-safe, so one per (region, service) serves every execution."""
+    if state_credentials is not None:
+        return original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
+    return _cached_boto_client(region, service, moto_server_port())
+
+
+def reuse_step_functions_clients() -> None:
+    if _once("sfn-clients"):
+        sfn_boto_client.boto_client_for = _boto_client_for
+        # Modules that imported the function by name keep their own reference.
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_aws_sdk,
+            state_task_service_dynamodb,
+            state_task_service_lambda,
+            state_task_service_sns,
+        )
+
+        for module in (
+            lambda_eval_utils,
+            state_task_service_aws_sdk,
+            state_task_service_dynamodb,
+            state_task_service_lambda,
+            state_task_service_sns,
+        ):
+            if getattr(module, "boto_client_for", None) is original_boto_client_for:
+                module.boto_client_for = _boto_client_for
+
+
+def iso_timestamp(value: datetime) -> str:
+    """Step Functions' context-object format: ISO 8601, UTC, milliseconds, 'Z'."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _evaluation_environment(self: Any) -> Any:
+    """moto puts a datetime object in $$.Execution.StartTime where AWS puts an ISO 8601
+    string; any state that copies it into a payload or a DynamoDB item then fails to
+    serialise ("Object of type datetime is not JSON serializable")."""
+    env = original_evaluation_environment(self)
+    execution = env.states.context_object.context_object_data["Execution"]
+    if isinstance(execution.get("StartTime"), datetime):
+        execution["StartTime"] = iso_timestamp(execution["StartTime"])
+    return env
+
+
+def context_start_time_as_string() -> None:
+    if _once("sfn-start-time"):
+        execution_worker.ExecutionWorker._get_evaluation_environment = _evaluation_environment
+
+
+def silence_engine_repr_dumps() -> None:
+    """The engine logs a repr of every component when a Task fails (pages per failure);
+    the failure itself is still in the execution history."""
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+
+
+def apply_all(email_sink: EmailSink) -> None:
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(f"mediaflow's moto patches are written for moto {MOTO_VERSION}, found {moto.__version__}")
+    route_events_to_step_functions()
+    deliver_email_to(email_sink)
+    reuse_step_functions_clients()
+    context_start_time_as_string()
+    silence_engine_repr_dumps()

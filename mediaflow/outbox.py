@@ -1,0 +1,58 @@
+"""Deliver SNS email-protocol notifications as RFC 5322 messages.
+
+moto never sends email. Each publish to a topic with an email subscriber becomes a .eml
+file in the outbox folder (openable by any mail client) and, if configured, is relayed to
+an SMTP server, so a developer sees exactly what the operator would receive.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import threading
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+SENDER = "MediaFlow <no-reply@sns.amazonaws.com>"
+
+
+class EmailOutbox:
+    def __init__(self, folder: Path, smtp: tuple[str, int] | None = None) -> None:
+        self.folder = folder
+        self.smtp = smtp
+        self._lock = threading.Lock()
+        self._count = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def deliver(
+        self, topic_arn: str, endpoint: str, subject: str | None, message: str, attributes: dict[str, Any]
+    ) -> Path:
+        email = EmailMessage()
+        email["From"] = SENDER
+        email["To"] = endpoint
+        email["Subject"] = subject or "AWS Notification Message"
+        email["Date"] = format_datetime(datetime.now(UTC))
+        email["Message-ID"] = make_msgid(domain="mediaflow.local")
+        email["X-MediaFlow-Topic"] = topic_arn
+        for name, attribute in sorted(attributes.items()):
+            value = (
+                attribute.get("Value", attribute.get("StringValue", "")) if isinstance(attribute, dict) else attribute
+            )
+            email[f"X-MediaFlow-Attribute-{name}"] = str(value)
+        email.set_content(message)
+        with self._lock:
+            self._count += 1
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", email["Subject"]).strip("-")[:60]
+            path = self.folder / f"{stamp}-{self._count:04d}-{slug}.eml"
+        path.write_bytes(bytes(email))
+        if self.smtp:
+            with smtplib.SMTP(*self.smtp, timeout=10) as server:
+                server.send_message(email)
+        return path
+
+    def messages(self) -> list[Path]:
+        return sorted(self.folder.glob("*.eml"))

@@ -1,0 +1,197 @@
+"""The local stack: emulator + moto patches + template deployment + Lambda workers.
+
+`LocalStack` is what `mediaflow up`, `mediaflow process` and the integration tests run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from botocore.config import Config
+
+from mediaflow import moto_patches
+from mediaflow.deploy import DeployedStack, Deployer
+from mediaflow.emulator import Emulator
+from mediaflow.lambda_gateway import LambdaGateway
+from mediaflow.lambda_workers import LambdaRuntime
+from mediaflow.outbox import EmailOutbox
+from mediaflow.template import REGION, bind_template
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+LOCAL_CREDENTIALS = {"aws_access_key_id": "mediaflow", "aws_secret_access_key": "mediaflow"}
+TERMINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    template_path: Path = DEFAULT_TEMPLATE
+    state_dir: Path = Path(".mediaflow")
+    host: str = "127.0.0.1"
+    port: int = 0
+    stack_name: str = "mediaflow"
+    parameter_overrides: dict[str, str] | None = None
+    workers_per_function: int = 2
+    smtp: tuple[str, int] | None = None
+
+
+class LocalStack:
+    def __init__(self, settings: StackSettings | None = None) -> None:
+        self.settings = settings or StackSettings()
+        self.emulator = Emulator(self.settings.host, self.settings.port)
+        self.template = bind_template(
+            self.settings.template_path, self.settings.stack_name, self.settings.parameter_overrides
+        )
+        state_dir = self.settings.state_dir.resolve()
+        self.outbox = EmailOutbox(state_dir / "outbox", self.settings.smtp)
+        self.log_dir = state_dir / "logs"
+        self.runtime: LambdaRuntime | None = None
+        self.gateway: LambdaGateway | None = None
+        self.deployed = DeployedStack()
+        self._session = boto3.Session(region_name=REGION, **LOCAL_CREDENTIALS)
+        self._clients: dict[str, Any] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        moto_patches.apply_all(self.outbox.deliver)
+        self.emulator.start()
+        deployer = Deployer(self.template, self.client, self.lambda_environment())
+        self.deployed = deployer.deploy()
+        self.runtime = LambdaRuntime(self.deployed.functions, self.log_dir, self.settings.workers_per_function)
+        self.gateway = LambdaGateway(self.runtime)
+        self.gateway.install()
+        return self
+
+    def stop(self) -> None:
+        if self.gateway:
+            self.gateway.uninstall()
+        if self.runtime:
+            self.runtime.close()
+        self.emulator.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def lambda_environment(self) -> dict[str, str]:
+        """What every local function sees besides the template's own variables."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            # No X-Ray daemon locally; Tracer becomes a no-op, as Powertools documents.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "PYTHONUNBUFFERED": "1",
+            "PATH": os.environ.get("PATH", ""),
+        }
+
+    # -- access ------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return self.emulator.endpoint
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(
+                service, endpoint_url=self.endpoint, config=Config(retries={"max_attempts": 2})
+            )
+        return self._clients[service]
+
+    @property
+    def bucket(self) -> str:
+        return self.deployed.buckets["MediaBucket"]
+
+    @property
+    def table(self) -> str:
+        return self.deployed.tables["JobsTable"]
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.deployed.state_machines["MediaPipelineStateMachine"]
+
+    @property
+    def upload_prefix(self) -> str:
+        return self.template.parameters["UploadPrefix"]
+
+    @property
+    def output_prefix(self) -> str:
+        return self.template.parameters["OutputPrefix"]
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def upload(self, path: Path, key: str | None = None) -> tuple[str, str]:
+        """Upload a file under the upload prefix; returns (key, etag)."""
+        key = key or f"{self.upload_prefix}{path.name}"
+        response = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
+        return key, response["ETag"].strip('"')
+
+    def executions_for(self, key: str, etag: str | None = None) -> list[dict[str, Any]]:
+        """Executions whose input event names this object, oldest first."""
+        sfn = self.client("stepfunctions")
+        found = []
+        paginator = sfn.get_paginator("list_executions")
+        for page in paginator.paginate(stateMachineArn=self.state_machine_arn):
+            for execution in page["executions"]:
+                described = sfn.describe_execution(executionArn=execution["executionArn"])
+                obj = json.loads(described["input"])["detail"]["object"]
+                if unquote_plus(obj["key"]) == key and (etag is None or obj.get("etag") == etag):
+                    found.append(described)
+        return sorted(found, key=lambda e: e["startDate"])
+
+    def wait_for_execution(
+        self,
+        key: str,
+        etag: str | None = None,
+        timeout: float = 120,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Wait for the newest execution started for `key` to finish; stream its history events."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        execution_arn = None
+        seen = 0
+        while time.monotonic() < deadline:
+            if execution_arn is None:
+                executions = self.executions_for(key, etag)
+                execution_arn = executions[-1]["executionArn"] if executions else None
+            if execution_arn:
+                described = sfn.describe_execution(executionArn=execution_arn)
+                # Read the history after the status, so a finished execution's last events are included.
+                history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+                if on_event:
+                    for event in history[seen:]:
+                        on_event(event)
+                seen = len(history)
+                if described["status"] in TERMINAL_STATUSES:
+                    return described
+            time.sleep(0.1)
+        raise TimeoutError(f"no finished execution for {key} within {timeout} s")
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        item = self.client("dynamodb").get_item(TableName=self.table, Key={"jobId": {"S": job_id}}).get("Item")
+        if item is None:
+            return None
+        return {name: next(iter(value.values())) for name, value in item.items()}
+
+    def jobs(self) -> list[dict[str, Any]]:
+        items = self.client("dynamodb").scan(TableName=self.table)["Items"]
+        return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
+
+    def list_outputs(self, job_id: str) -> list[str]:
+        prefix = f"{self.output_prefix}{job_id}/"
+        response = self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return [obj["Key"] for obj in response.get("Contents", [])]
