@@ -184,7 +184,7 @@ def process(
             execution = stack.wait_for_execution(
                 key, etag, timeout=timeout, on_event=lambda event, name=path.name: _print_event(name, event)
             )
-            job = _job_from_history(stack, execution)
+            job = stack.job_for_execution(execution["executionArn"])
             destination = output / path.name
             copied = _copy_outputs(stack, job, destination) if job else []
             rows.append((path.name, execution["status"], job, copied, destination, execution))
@@ -203,18 +203,6 @@ def process(
     console.print(table)
     console.print(f"Emails: {stack.outbox.folder}")
     sys.exit(1 if failed else 0)
-
-
-def _job_from_history(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any] | None:
-    """The job id is computed by the first state; read it back from that state's output."""
-    history = stack.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"], maxResults=1000
-    )["events"]
-    for event in history:
-        details = event.get("stateExitedEventDetails")
-        if details and details.get("name") == "DescribeUpload":
-            return stack.job(json.loads(details["output"])["job"]["jobId"])
-    return None
 
 
 @main.command()

@@ -58,7 +58,9 @@ class InvocationResult:
 
 
 def error_payload(error_type: str, message: str, stack: list[str] | None = None) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}).encode()
+    return json.dumps(
+        {"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}, ensure_ascii=False
+    ).encode()
 
 
 class _LambdaContext:
@@ -99,7 +101,7 @@ def _worker_main(spec: FunctionSpec, connection: multiprocessing.connection.Conn
         context = _LambdaContext(spec.name, spec.arn, spec.memory_mb, request_id, deadline)
         try:
             result = handler(json.loads(payload) if payload else {}, context)
-            connection.send((json.dumps(result).encode(), None))
+            connection.send((json.dumps(result, ensure_ascii=False).encode(), None))
         except Exception as err:
             stack = traceback.format_exception(err)
             connection.send((error_payload(type(err).__name__, str(err), stack), "Unhandled"))

@@ -181,6 +181,15 @@ class LocalStack:
             time.sleep(0.1)
         raise TimeoutError(f"no finished execution for {key} within {timeout} s")
 
+    def job_for_execution(self, execution_arn: str) -> dict[str, Any] | None:
+        """The job record of an execution; its id is computed by the first state, DescribeUpload."""
+        history = self.client("stepfunctions").get_execution_history(executionArn=execution_arn, maxResults=1000)
+        for event in history["events"]:
+            details = event.get("stateExitedEventDetails")
+            if details and details.get("name") == "DescribeUpload":
+                return self.job(json.loads(details["output"])["job"]["jobId"])
+        return None
+
     def job(self, job_id: str) -> dict[str, Any] | None:
         item = self.client("dynamodb").get_item(TableName=self.table, Key={"jobId": {"S": job_id}}).get("Item")
         if item is None:

@@ -1,0 +1,49 @@
+"""Shared fixtures: sample media and one local stack for the integration tests."""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mediaflow.samples import write_samples
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS = REPO_ROOT / "lambdas"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+# Handler modules import as they do on Lambda: function code and the shared layer on the path.
+for path in (LAMBDAS / "shared", LAMBDAS / "transform_image", LAMBDAS / "validate"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    paths = write_samples(tmp_path_factory.mktemp("samples"))
+    return {path.name: path for path in paths}
+
+
+def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
+    """A valid PNG whose header claims width x height pixels but whose data is tiny.
+
+    Decoding it would allocate width*height bytes; the limits must reject it from the header.
+    """
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    rows = zlib.compress(b"\x00" * (width + 1) * 4)  # only four rows of data: truncated on purpose
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG")
+    return out.getvalue()

@@ -1,0 +1,53 @@
+"""Run one upload through the local stack and collect what it produced."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from mediaflow.stack import LocalStack
+
+
+@dataclass
+class JobRun:
+    key: str
+    execution: dict[str, Any]
+    job: dict[str, Any]
+    outputs: list[str]
+    history: list[dict[str, Any]]
+
+    @property
+    def status(self) -> str:
+        return self.execution["status"]
+
+    @property
+    def renditions(self) -> list[dict[str, Any]]:
+        return json.loads(self.job.get("outputs", "[]"))
+
+    def states_entered(self) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+
+def run_upload(stack: LocalStack, data: bytes, key: str) -> JobRun:
+    """Upload bytes as `key`, wait for the execution it starts, and collect what it produced."""
+    etag = stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=data)["ETag"].strip('"')
+    execution = stack.wait_for_execution(key, etag, timeout=120)
+    history = stack.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000
+    )["events"]
+    job = stack.job_for_execution(execution["executionArn"]) or {}
+    outputs = stack.list_outputs(job["jobId"]) if job else []
+    return JobRun(key, execution, job, outputs, history)
+
+
+def emails_about(stack: LocalStack, job_id: str) -> list[EmailMessage]:
+    found = []
+    for path in stack.outbox.messages():
+        message = message_from_bytes(Path(path).read_bytes(), policy=policy.default)
+        if job_id in message.get_content():
+            found.append(message)
+    return found

@@ -1,0 +1,75 @@
+"""Every failure a user can cause: a named error, a FAILED job, a failure email, no outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mediaflow.stack import LocalStack
+from tests.conftest import png_bomb
+from tests.integration.jobs import JobRun, emails_about, run_upload
+
+pytestmark = pytest.mark.integration
+
+
+def _assert_failed_cleanly(stack: LocalStack, run: JobRun, error: str, cause_fragment: str) -> None:
+    assert run.status == "FAILED"
+    assert run.execution["error"] == error
+    assert run.job["status"] == "FAILED"
+    assert run.job["error"] == error
+    # A Lambda error's cause is the function's {"errorType", "errorMessage", "stackTrace"} document.
+    assert json.loads(run.job["errorCause"])["errorType"] == error
+    assert cause_fragment in json.loads(run.job["errorCause"])["errorMessage"]
+    assert run.outputs == [], "a failed job leaves no outputs"
+    (email,) = emails_about(stack, run.job["jobId"])
+    assert email["Subject"] == f"MediaFlow job FAILED: {error}"
+    assert email["X-MediaFlow-Attribute-status"] == "FAILED"
+    assert f"Error: {error}" in email.get_content()
+    assert run.states_entered()[-3:] == ["RecordFailure", "NotifyFailure", "JobFailed"]
+
+
+def _attempts(run: JobRun, state: str) -> int:
+    """How many times a Task state's Lambda was scheduled (1 = no retry)."""
+    count, current = 0, None
+    for event in run.history:
+        if "stateEnteredEventDetails" in event:
+            current = event["stateEnteredEventDetails"]["name"]
+        if event["type"] == "TaskScheduled" and current == state:
+            count += 1
+    return count
+
+
+def test_zero_byte_file(stack: LocalStack) -> None:
+    run = run_upload(stack, b"", "uploads/empty.jpg")
+    _assert_failed_cleanly(stack, run, "EmptyMedia", "is empty (0 bytes)")
+    assert _attempts(run, "Validate") == 1, "media errors are not retried"
+
+
+def test_truncated_jpeg(stack: LocalStack, samples: dict[str, Path]) -> None:
+    data = samples["rocket.jpg"].read_bytes()
+    run = run_upload(stack, data[: len(data) // 2], "uploads/truncated.jpg")
+    _assert_failed_cleanly(stack, run, "CorruptMedia", "cannot be decoded")
+
+
+def test_text_file_named_jpg(stack: LocalStack) -> None:
+    run = run_upload(stack, b"hello, I am not a photo\n" * 10, "uploads/notes.jpg")
+    _assert_failed_cleanly(stack, run, "UnsupportedMediaType", "(extension .jpg) is text")
+
+
+def test_decompression_bomb_png(stack: LocalStack) -> None:
+    run = run_upload(stack, png_bomb(30000, 30000), "uploads/bomb.png")
+    _assert_failed_cleanly(stack, run, "MediaTooLarge", "30000x30000 = 900000000 pixels")
+
+
+def test_bad_input_with_odd_key_is_reported_with_its_real_name(stack: LocalStack) -> None:
+    run = run_upload(stack, b"", "uploads/vacances d'été + amis.jpg")
+    _assert_failed_cleanly(stack, run, "EmptyMedia", "uploads/vacances d'été + amis.jpg is empty")
+
+
+def test_png_bytes_named_jpg_are_processed_by_content(stack: LocalStack, samples: dict[str, Path]) -> None:
+    run = run_upload(stack, samples["chelsea-transparent.png"].read_bytes(), "uploads/really-a-png.JPG")
+    assert run.status == "SUCCEEDED"
+    media = json.loads(run.job["media"])
+    assert (media["format"], media["extension"], media["extensionMatchesContent"]) == ("png", "jpg", False)
