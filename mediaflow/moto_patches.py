@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import moto
+from moto.core.models import botocore_stubber
 from moto.events import models as events_models
 from moto.settings import moto_server_port
 from moto.sns import models as sns_models
@@ -143,7 +144,9 @@ def deliver_email_to(sink: EmailSink) -> None:
 
 
 @cache
-def _cached_boto_client(region: str, service: str, port: str) -> Any:
+def _cached_boto_client(region: str, service: str, port: str, intercepted: bool) -> Any:
+    # Keyed on the port and on whether moto's in-process mock is active, because the client's
+    # endpoint depends on both.
     return original_boto_client_for(region=region, service=service)
 
 
@@ -152,7 +155,7 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
     thread-safe, so one per (region, service) serves every execution."""
     if state_credentials is not None:
         return original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
-    return _cached_boto_client(region, service, moto_server_port())
+    return _cached_boto_client(region, service, moto_server_port(), botocore_stubber.enabled)
 
 
 def reuse_step_functions_clients() -> None:

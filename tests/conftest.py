@@ -47,3 +47,9 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, "JPEG")
     return out.getvalue()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the integration tests last: unit tests use moto's in-process mock, whose start and
+    stop reset moto's backends, which the session-wide local stack also lives in."""
+    items.sort(key=lambda item: "integration" in item.nodeid.split("::")[0])

@@ -7,6 +7,7 @@ already written, so a job never leaves partial outputs behind.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -71,7 +72,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     data = read_upload(media["bucket"], media["key"], media["etag"])
     try:
         renditions = make_renditions(data, spec_from_environment())
-    except (OSError, SyntaxError) as err:  # Pillow's decode errors for damaged data
+    except (OSError, SyntaxError, ValueError, struct.error) as err:  # Pillow's errors for damaged data
         raise CorruptMedia(f"{media['key']} cannot be decoded: {err}") from err
     outputs = upload_all(media["bucket"], event["jobId"], renditions)
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)

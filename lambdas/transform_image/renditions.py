@@ -90,6 +90,7 @@ def _decode_oriented(data: bytes, largest_width: int) -> tuple[Image.Image, byte
         icc_profile = image.info.get("icc_profile")
         image.load()
         oriented = ImageOps.exif_transpose(image)
+    oriented.info = {}  # Pillow re-emits comments/XMP found in info; renditions carry no metadata
     if oriented.mode not in ("RGB", "RGBA", "L", "LA"):
         has_alpha = "A" in oriented.getbands() or "transparency" in oriented.info
         oriented = oriented.convert("RGBA" if has_alpha else "RGB")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from typing import Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
@@ -64,16 +65,17 @@ def probe_image(data: bytes, *, expected_format: str, max_pixels: int, include_g
         actual_format = _PIL_FORMATS.get(image.format or "", (image.format or "").lower())
         if actual_format != expected_format:
             raise UnsupportedMediaType(f"{name}: content sniffed as {expected_format} but decodes as {actual_format}")
-        exif = image.getexif()
-        orientation = int(exif.get(ExifTags.Base.Orientation, 1) or 1)
-        mode = image.mode
-        has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-        frames = getattr(image, "n_frames", 1)
-        # A reduced decode (JPEG DCT scaling) still reads every byte, so truncation shows up.
-        image.draft("RGB", _CHECK_DECODE_SIZE)
         try:
+            exif = image.getexif()
+            orientation = int(exif.get(ExifTags.Base.Orientation, 1) or 1)
+            camera = _camera_metadata(exif, include_gps)
+            mode = image.mode
+            has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            frames = getattr(image, "n_frames", 1)
+            # A reduced decode (JPEG DCT scaling) still reads every byte, so truncation shows up.
+            image.draft("RGB", _CHECK_DECODE_SIZE)
             image.load()
-        except (OSError, SyntaxError, ValueError) as err:
+        except (OSError, SyntaxError, ValueError, struct.error) as err:
             raise CorruptMedia(f"{name} cannot be decoded: {err}") from err
 
     width, height = stored_width, stored_height
@@ -88,5 +90,5 @@ def probe_image(data: bytes, *, expected_format: str, max_pixels: int, include_g
         "mode": mode,
         "hasAlpha": has_alpha,
         "frames": frames,
-        "camera": _camera_metadata(exif, include_gps),
+        "camera": camera,
     }

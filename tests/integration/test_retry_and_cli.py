@@ -20,8 +20,9 @@ pytestmark = pytest.mark.integration
 AWS_CLI = Path(sys.executable).with_name("aws")
 
 
-def test_lambda_service_error_is_retried_then_succeeds(stack: LocalStack, samples: dict[str, Path],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lambda_service_error_is_retried_then_succeeds(
+    stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert stack.runtime is not None
     pool = stack.runtime.find(stack.template.physical_ids["TransformImageFunction"])
     assert pool is not None
@@ -43,8 +44,9 @@ def test_lambda_service_error_is_retried_then_succeeds(stack: LocalStack, sample
     assert [f["taskFailedEventDetails"]["error"] for f in failures] == ["Lambda.ServiceException"]
 
 
-def test_function_error_is_caught_not_retried(stack: LocalStack, samples: dict[str, Path],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_function_error_is_caught_not_retried(
+    stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert stack.runtime is not None
     pool = stack.runtime.find(stack.template.physical_ids["TransformImageFunction"])
     assert pool is not None
@@ -65,10 +67,20 @@ def test_function_error_is_caught_not_retried(stack: LocalStack, samples: dict[s
 
 
 def _aws(stack: LocalStack, *args: str) -> str:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "mediaflow", "AWS_SECRET_ACCESS_KEY": "mediaflow",
-           "AWS_DEFAULT_REGION": "us-east-1"}
-    result = subprocess.run([str(AWS_CLI), "--endpoint-url", stack.endpoint, *args, "--output", "json"],
-                            capture_output=True, text=True, env=env, timeout=60, check=True)
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "mediaflow",
+        "AWS_SECRET_ACCESS_KEY": "mediaflow",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    result = subprocess.run(
+        [str(AWS_CLI), "--endpoint-url", stack.endpoint, *args, "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
     return result.stdout
 
 
@@ -76,8 +88,9 @@ def _aws_json(stack: LocalStack, *args: str) -> dict:
     return json.loads(_aws(stack, *args))
 
 
-def test_aws_cli_upload_starts_an_execution_with_full_history(stack: LocalStack, samples: dict[str, Path],
-                                                              tmp_path: Path) -> None:
+def test_aws_cli_upload_starts_an_execution_with_full_history(
+    stack: LocalStack, samples: dict[str, Path], tmp_path: Path
+) -> None:
     photo = tmp_path / "from cli.jpg"
     photo.write_bytes(samples["rocket.jpg"].read_bytes() + b"cli")
     copied = _aws(stack, "s3", "cp", str(photo), f"s3://{stack.bucket}/uploads/from cli.jpg")
@@ -88,8 +101,9 @@ def test_aws_cli_upload_starts_an_execution_with_full_history(stack: LocalStack,
     while time.monotonic() < deadline:
         listed = _aws_json(stack, "stepfunctions", "list-executions", "--state-machine-arn", stack.state_machine_arn)
         for candidate in listed["executions"]:
-            described = _aws_json(stack, "stepfunctions", "describe-execution", "--execution-arn",
-                             candidate["executionArn"])
+            described = _aws_json(
+                stack, "stepfunctions", "describe-execution", "--execution-arn", candidate["executionArn"]
+            )
             if "from+cli.jpg" in described["input"] and described["status"] != "RUNNING":
                 execution = described
         if execution:

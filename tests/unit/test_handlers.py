@@ -1,0 +1,146 @@
+"""Validate and TransformImage handlers against moto's S3 (AWS mocked at the boundary)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+from PIL import Image
+
+from mediaflow_shared.errors import MediaTooLarge, UnsupportedMediaType, UploadChanged
+from mediaflow_shared.storage import s3_client
+from tests.conftest import LAMBDAS
+
+BUCKET = "media"
+
+
+def _load(function: str) -> ModuleType:
+    """Import a function's app.py under a unique name (every function's module is `app`)."""
+    spec = importlib.util.spec_from_file_location(f"{function}_app", LAMBDAS / function / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Context:
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    env = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "b",
+        "MAX_UPLOAD_BYTES": "5000000",
+        "MAX_IMAGE_PIXELS": "50000000",
+        "INCLUDE_GPS": "false",
+        "OUTPUT_PREFIX": "outputs/",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "T",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3_client.cache_clear()
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+    s3_client.cache_clear()
+
+
+def _event(s3: Any, key: str, data: bytes) -> dict[str, Any]:
+    etag = s3.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"].strip('"')
+    detail = {
+        "bucket": {"name": BUCKET},
+        "object": {"key": quote_plus(key, safe="/"), "etag": etag, "size": len(data), "sequencer": "1"},
+    }
+    event = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "1",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+    return {"jobId": "job1", "executionArn": "arn:exec", "event": event}
+
+
+def test_validate_decodes_the_url_encoded_key_and_probes(s3: Any, samples: dict[str, Path]) -> None:
+    validate = _load("validate")
+    media = validate.handler(_event(s3, "uploads/my photo+1.jpg", samples["rocket.jpg"].read_bytes()), Context())
+    assert media["key"] == "uploads/my photo+1.jpg"
+    assert (media["kind"], media["format"], media["width"], media["height"]) == ("image", "jpeg", 640, 427)
+
+
+def test_validate_enforces_the_byte_limit(s3: Any, monkeypatch: pytest.MonkeyPatch, samples: dict[str, Path]) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
+    with pytest.raises(MediaTooLarge, match="the limit is 1000 bytes"):
+        _load("validate").handler(_event(s3, "uploads/big.jpg", samples["rocket.jpg"].read_bytes()), Context())
+
+
+def test_validate_names_unsupported_formats(s3: Any) -> None:
+    heic = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100
+    with pytest.raises(UnsupportedMediaType, match="HEIC"):
+        _load("validate").handler(_event(s3, "uploads/phone.heic", heic), Context())
+
+
+def test_transform_writes_renditions_and_returns_keys_only(s3: Any, samples: dict[str, Path]) -> None:
+    event = _event(s3, "uploads/hubble.jpg", samples["hubble_deep_field.jpg"].read_bytes())
+    media = _load("validate").handler(event, Context())
+    result = _load("transform_image").handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+    assert len(json.dumps(result)) < 2000
+    keys = sorted(r["key"] for r in result["renditions"])
+    assert keys == [f"outputs/job1/renditions/w{w}.{e}" for w in (320, 640) for e in ("jpg", "webp")]
+    obj = s3.get_object(Bucket=BUCKET, Key="outputs/job1/renditions/w640.webp")
+    assert obj["ContentType"] == "image/webp"
+    assert Image.open(io.BytesIO(obj["Body"].read())).size == (640, 558)
+
+
+def test_transform_refuses_an_object_overwritten_after_the_event(s3: Any, samples: dict[str, Path]) -> None:
+    event = _event(s3, "uploads/x.jpg", samples["coffee.jpg"].read_bytes())
+    media = _load("validate").handler(event, Context())
+    s3.put_object(Bucket=BUCKET, Key="uploads/x.jpg", Body=samples["rocket.jpg"].read_bytes())
+    with pytest.raises(UploadChanged):
+        _load("transform_image").handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+
+
+def test_transform_leaves_no_partial_outputs_when_an_upload_fails(
+    s3: Any, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = _event(s3, "uploads/hubble.jpg", samples["hubble_deep_field.jpg"].read_bytes())
+    media = _load("validate").handler(event, Context())
+    transform = _load("transform_image")
+    real_put = s3_client().put_object
+    calls: list[str] = []
+
+    def failing_put(**kwargs: Any) -> Any:
+        calls.append(kwargs["Key"])
+        if len(calls) == 3:
+            raise ConnectionError("network down")
+        return real_put(**kwargs)
+
+    monkeypatch.setattr(s3_client(), "put_object", failing_put)
+    with pytest.raises(ConnectionError):
+        transform.handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/").get("KeyCount") == 0

@@ -1,0 +1,107 @@
+"""Worker processes behave like Lambda sandboxes: errors, timeouts, crashes, environment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mediaflow.lambda_workers import FunctionPool, FunctionSpec
+
+HANDLER = """
+import os, sys, time
+import helper
+
+class ImageExploded(Exception):
+    pass
+
+def handler(event, context):
+    action = event.get("action")
+    if action == "raise":
+        raise ImageExploded("boom")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+    if action == "crash":
+        os._exit(3)
+    return {"env": os.environ.get("GREETING"), "layer": helper.NAME, "pid": os.getpid(),
+            "remaining_ms": context.get_remaining_time_in_millis(), "name": context.function_name}
+"""
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> Iterator[FunctionPool]:
+    code, layer = tmp_path / "code", tmp_path / "layer"
+    code.mkdir()
+    layer.mkdir()
+    (code / "app.py").write_text(HANDLER)
+    (layer / "helper.py").write_text("NAME = 'from-layer'\n")
+    spec = FunctionSpec(
+        name="fn",
+        logical_id="Fn",
+        code_dir=code,
+        handler="app.handler",
+        timeout_seconds=2,
+        memory_mb=128,
+        environment={"GREETING": "hello"},
+        layer_dirs=(layer,),
+    )
+    function_pool = FunctionPool(spec, tmp_path, max_workers=1)
+    yield function_pool
+    function_pool.close()
+
+
+def _invoke(pool: FunctionPool, **event: object) -> tuple[dict, str | None]:
+    result = pool.invoke(json.dumps(event).encode())
+    return json.loads(result.payload), result.function_error
+
+
+def test_environment_layers_and_context(pool: FunctionPool) -> None:
+    body, error = _invoke(pool)
+    assert error is None
+    assert body["env"] == "hello" and body["layer"] == "from-layer" and body["name"] == "fn"
+    assert 0 < body["remaining_ms"] <= 2000
+
+
+def test_worker_stays_warm_between_invocations(pool: FunctionPool) -> None:
+    first, _ = _invoke(pool)
+    second, _ = _invoke(pool)
+    assert first["pid"] == second["pid"]
+
+
+def test_exception_is_reported_like_aws(pool: FunctionPool) -> None:
+    body, error = _invoke(pool, action="raise")
+    assert error == "Unhandled"
+    assert body["errorType"] == "ImageExploded" and body["errorMessage"] == "boom"
+    assert any("ImageExploded" in line for line in body["stackTrace"])
+
+
+def test_timeout_kills_the_sandbox(pool: FunctionPool) -> None:
+    before, _ = _invoke(pool)
+    body, error = _invoke(pool, action="sleep", seconds=30)
+    assert error == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "2.00 seconds" in body["errorMessage"]
+    after, _ = _invoke(pool)
+    assert after["pid"] != before["pid"], "a timed-out sandbox is replaced"
+
+
+def test_crash_is_a_runtime_exit_error(pool: FunctionPool) -> None:
+    body, error = _invoke(pool, action="crash")
+    assert error == "Unhandled" and body["errorType"] == "Runtime.ExitError"
+    recovered, error = _invoke(pool)
+    assert error is None and recovered["env"] == "hello"
+
+
+def test_import_error_fails_each_invocation(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import no_such_module\n")
+    spec = FunctionSpec(
+        name="broken", logical_id="Broken", code_dir=tmp_path, handler="app.handler", timeout_seconds=5, memory_mb=128
+    )
+    broken = FunctionPool(spec, tmp_path, max_workers=1)
+    try:
+        body, error = _invoke(broken)
+        assert error == "Unhandled" and body["errorType"] == "Runtime.ImportModuleError"
+    finally:
+        broken.close()
