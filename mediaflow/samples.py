@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 
-def _skimage_data() -> Path:
+def skimage_data() -> Path:
     import skimage.data
 
     return Path(skimage.data.__file__).parent
@@ -29,7 +29,7 @@ def _skimage_data() -> Path:
 
 def portrait_with_orientation_6() -> tuple[bytes, Image.Image]:
     """A portrait photo stored landscape with EXIF Orientation 6; also returns the upright image."""
-    with Image.open(_skimage_data() / "astronaut.png") as source:
+    with Image.open(skimage_data() / "astronaut.png") as source:
         upright = source.convert("RGB").crop((64, 0, 448, 512))  # 384 x 512, portrait
     stored = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor wrote: 512 x 384
     exif = Image.Exif()
@@ -40,7 +40,7 @@ def portrait_with_orientation_6() -> tuple[bytes, Image.Image]:
 
 
 def transparent_png() -> bytes:
-    with Image.open(_skimage_data() / "chelsea.png") as source:
+    with Image.open(skimage_data() / "chelsea.png") as source:
         image = source.convert("RGBA")
     mask = Image.new("L", image.size, 0)
     ImageDraw.Draw(mask).ellipse((10, 10, image.width - 10, image.height - 10), fill=255)
@@ -51,7 +51,7 @@ def transparent_png() -> bytes:
 
 
 def coffee_jpeg() -> bytes:
-    with Image.open(_skimage_data() / "coffee.png") as source:
+    with Image.open(skimage_data() / "coffee.png") as source:
         out = io.BytesIO()
         source.convert("RGB").save(out, "JPEG", quality=90)
     return out.getvalue()
@@ -73,6 +73,6 @@ def write_samples(folder: Path) -> list[Path]:
         paths.append(path)
     for original in ("rocket.jpg", "hubble_deep_field.jpg"):  # the original JPEG files, untouched
         path = folder / original
-        shutil.copyfile(_skimage_data() / original, path)
+        shutil.copyfile(skimage_data() / original, path)
         paths.append(path)
     return paths

@@ -12,9 +12,19 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
 _TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+# EXIF Orientation -> the transpose that displays the picture upright (as ImageOps.exif_transpose).
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _FORMATS = {"jpeg": ("JPEG", "jpg", "image/jpeg"), "webp": ("WEBP", "webp", "image/webp")}
 FILTERS = ("grayscale", "blur", "sharpen")
 
@@ -79,22 +89,43 @@ def _encode(image: Image.Image, fmt: str, spec: RenditionSpec, icc_profile: byte
     return out.getvalue()
 
 
-def _decode_oriented(data: bytes, largest_width: int) -> tuple[Image.Image, bytes | None]:
-    """Decode just enough pixels for `largest_width` and apply EXIF orientation."""
-    with Image.open(io.BytesIO(data)) as image:
-        orientation = image.getexif().get(0x0112, 1)
-        display_width = image.height if orientation in _TRANSPOSING_ORIENTATIONS else image.width
-        scale = largest_width / display_width
-        if image.format == "JPEG" and scale < 1:
-            image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
-        icc_profile = image.info.get("icc_profile")
-        image.load()
-        oriented = ImageOps.exif_transpose(image)
-    oriented.info = {}  # Pillow re-emits comments/XMP found in info; renditions carry no metadata
-    if oriented.mode not in ("RGB", "RGBA", "L", "LA"):
-        has_alpha = "A" in oriented.getbands() or "transparency" in oriented.info
-        oriented = oriented.convert("RGBA" if has_alpha else "RGB")
-    return oriented, icc_profile
+def _decode_for_width(data: bytes, largest_width: int) -> tuple[Image.Image, int, bytes | None]:
+    """Decode just enough pixels for `largest_width`; returns (stored-orientation image, EXIF orientation, ICC)."""
+    image = Image.open(io.BytesIO(data))  # in-memory: nothing to close once loaded
+    orientation = image.getexif().get(0x0112, 1)
+    display_width = image.height if orientation in _TRANSPOSING_ORIENTATIONS else image.width
+    scale = largest_width / display_width
+    if image.format == "JPEG" and scale < 1:
+        # DCT-domain scaling (1/2, 1/4, 1/8) to the smallest size still >= the target.
+        image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+    icc_profile = image.info.get("icc_profile")
+    image.load()
+    decoded = image if image.mode in ("RGB", "RGBA", "L", "LA") else _normalise_mode(image)
+    decoded.info = {}  # Pillow re-emits comments/XMP found in info; renditions carry no metadata
+    return decoded, orientation, icc_profile
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Downscale by area averaging: exact halvings use reduce(); other ratios a BOX resize.
+
+    BOX (area coverage, like OpenCV's INTER_AREA) does not ring and costs half of LANCZOS,
+    and the first, largest step follows a DCT-domain draft decode that already did most of
+    the shrinking (bench/bench_renditions.py measures the difference).
+    """
+    if image.size == size:
+        return image
+    if image.width == 2 * size[0] and image.height in (2 * size[1], 2 * size[1] + 1, 2 * size[1] - 1):
+        return image.reduce(2)
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def _oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    return (height, width) if orientation in _TRANSPOSING_ORIENTATIONS else (width, height)
 
 
 def source_width(data: bytes) -> int:
@@ -105,12 +136,20 @@ def source_width(data: bytes) -> int:
 
 def make_renditions(data: bytes, spec: RenditionSpec) -> list[Rendition]:
     widths = plan_widths(spec.widths, source_width(data))
-    current, icc_profile = _decode_oriented(data, widths[0])
+    decoded, orientation, icc_profile = _decode_for_width(data, widths[0])
+    display_w, display_h = _oriented_size(decoded.width, decoded.height, orientation)
+    current = None
     renditions = []
     for width in widths:
-        height = max(1, round(current.height * width / current.width))
-        if current.size != (width, height):
-            current = current.resize((width, height), Image.Resampling.LANCZOS)
+        height = max(1, round(display_h * width / display_w))
+        if current is None:
+            # Resize in stored orientation, then rotate the (smaller) result.
+            stored_size = _oriented_size(width, height, orientation)
+            current = _shrink(decoded, stored_size)
+            if orientation in _ORIENTATION_TRANSPOSE:
+                current = current.transpose(_ORIENTATION_TRANSPOSE[orientation])
+        else:
+            current = _shrink(current, (width, height))
         filtered = _apply_filters(current, spec.filters)
         for fmt in spec.formats:
             _, extension, content_type = _FORMATS[fmt]
