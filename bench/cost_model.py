@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mediaflow.samples import write_samples  # noqa: E402
-from mediaflow.stack import LocalStack, StackSettings  # noqa: E402
+from mediaflow.samples import write_samples
+from mediaflow.stack import LocalStack, StackSettings
 
 # us-east-1 list prices (USD) used for the estimate; check the AWS pricing pages before relying on them.
 PRICE_STATE_TRANSITION = 0.025 / 1000
@@ -52,8 +49,15 @@ def measure(stack: LocalStack, path: Path) -> dict[str, float]:
             requests += 1
     job = stack.job_for_execution(execution["executionArn"]) or {}
     puts = 1 + len(json.loads(job.get("outputs", "[]")))  # the upload + each rendition
-    return {"transitions": transitions, "gb_seconds": gb_seconds, "lambda_requests": requests, "s3_puts": puts,
-            "dynamodb_writes": 2, "sns_publishes": 1, "status": execution["status"] == "SUCCEEDED"}
+    return {
+        "transitions": transitions,
+        "gb_seconds": gb_seconds,
+        "lambda_requests": requests,
+        "s3_puts": puts,
+        "dynamodb_writes": 2,
+        "sns_publishes": 1,
+        "status": execution["status"] == "SUCCEEDED",
+    }
 
 
 def main() -> None:
@@ -64,12 +68,14 @@ def main() -> None:
             stack.wait_for_execution("uploads/warm-up.jpg")
             runs = [measure(stack, path) for path in paths]
     median = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
-    cost = (median["transitions"] * PRICE_STATE_TRANSITION
-            + median["gb_seconds"] * PRICE_LAMBDA_GB_SECOND_ARM
-            + median["lambda_requests"] * PRICE_LAMBDA_REQUEST
-            + median["s3_puts"] * PRICE_S3_PUT
-            + median["dynamodb_writes"] * PRICE_DYNAMODB_WRITE
-            + median["sns_publishes"] * PRICE_SNS_PUBLISH)
+    cost = (
+        median["transitions"] * PRICE_STATE_TRANSITION
+        + median["gb_seconds"] * PRICE_LAMBDA_GB_SECOND_ARM
+        + median["lambda_requests"] * PRICE_LAMBDA_REQUEST
+        + median["s3_puts"] * PRICE_S3_PUT
+        + median["dynamodb_writes"] * PRICE_DYNAMODB_WRITE
+        + median["sns_publishes"] * PRICE_SNS_PUBLISH
+    )
     print(f"{len(runs)} sample images, all succeeded: {all(r['status'] for r in runs)}")
     for name in ("transitions", "gb_seconds", "lambda_requests", "s3_puts", "dynamodb_writes", "sns_publishes"):
         print(f"  median {name:<16} {median[name]:.3f}")
