@@ -18,7 +18,7 @@ from rich.table import Table
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # commands must stay copy-pasteable
 
 _STATE_EVENTS = {
     "StateEntered": "→",
@@ -114,12 +114,10 @@ def up(template: Path, state_dir: Path, parameters: tuple[str, ...], smtp: str |
     console.print(f"  aws --endpoint-url {endpoint} s3 ls s3://{stack.bucket}/{stack.output_prefix} --recursive")
     console.print("\nPress Ctrl-C to stop.")
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started in the background (SIGINT ignored)
+        signal.signal(signum, lambda *_: stopped.set())
     try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        stopped.wait()
     finally:
         console.print("Stopping…")
         stack.stop()
