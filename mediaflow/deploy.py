@@ -18,6 +18,8 @@ from mediaflow.template import ACCOUNT_ID, ResolvedResource, Template
 # Resource types the local runtime deliberately does not create, and why.
 NOT_EMULATED = {
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; the TLS-only policy is AWS-only",
+    "AWS::CloudWatch::Alarm": "no CloudWatch metrics are produced locally; every failure is emailed instead",
+    "AWS::CloudWatch::Dashboard": "no CloudWatch metrics are produced locally",
 }
 
 
@@ -64,6 +66,26 @@ def function_spec(template: Template, resource: ResolvedResource, environment: d
     )
 
 
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's lifecycle rule shape -> the S3 API's."""
+    converted: dict[str, Any] = {
+        "ID": rule.get("Id", "rule"),
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "NoncurrentVersionExpiration" in rule:
+        converted["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        }
+    if "AbortIncompleteMultipartUpload" in rule:
+        converted["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        }
+    return converted
+
+
 class Deployer:
     def __init__(self, template: Template, clients: Any, lambda_environment: dict[str, str]) -> None:
         self.template = template
@@ -104,6 +126,15 @@ class Deployer:
         if notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        if props.get("VersioningConfiguration"):
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+        if props.get("LifecycleConfiguration"):
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]
+                },
             )
         if "PublicAccessBlockConfiguration" in props:
             s3.put_public_access_block(
@@ -152,7 +183,11 @@ class Deployer:
         )
 
     def _log_group(self, resource: ResolvedResource, stack: DeployedStack) -> None:
-        self.clients("logs").create_log_group(logGroupName=self.template.physical_ids[resource.logical_id])
+        logs = self.clients("logs")
+        name = self.template.physical_ids[resource.logical_id]
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in resource.properties:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(resource.properties["RetentionInDays"]))
 
     def _function(self, resource: ResolvedResource, stack: DeployedStack) -> None:
         stack.functions.append(function_spec(self.template, resource, self.lambda_environment))
