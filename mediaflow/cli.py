@@ -37,7 +37,13 @@ def _parse_overrides(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _settings(
-    template: Path, state_dir: Path, host: str, port: int, parameters: tuple[str, ...], smtp: str | None
+    template: Path,
+    state_dir: Path,
+    host: str,
+    port: int,
+    parameters: tuple[str, ...],
+    smtp: str | None,
+    keep_work_files: bool,
 ) -> StackSettings:
     smtp_address = None
     if smtp:
@@ -50,6 +56,7 @@ def _settings(
         port=port,
         parameter_overrides=_parse_overrides(parameters),
         smtp=smtp_address,
+        keep_work_files=keep_work_files,
     )
 
 
@@ -76,6 +83,11 @@ _common_options = [
         help="Template parameter override (repeatable), as sam deploy --parameter-overrides.",
     ),
     click.option("--smtp", metavar="HOST:PORT", help="Also relay notification emails to this SMTP server."),
+    click.option(
+        "--keep-work-files",
+        is_flag=True,
+        help="Keep sampled frames and per-batch detections (work/<job>/) after jobs finish.",
+    ),
 ]
 
 
@@ -94,9 +106,17 @@ def main() -> None:
 @common_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=4566, show_default=True, help="AWS endpoint port (0 picks a free one).")
-def up(template: Path, state_dir: Path, parameters: tuple[str, ...], smtp: str | None, host: str, port: int) -> None:
+def up(
+    template: Path,
+    state_dir: Path,
+    parameters: tuple[str, ...],
+    smtp: str | None,
+    keep_work_files: bool,
+    host: str,
+    port: int,
+) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
-    stack = LocalStack(_settings(template, state_dir, host, port, parameters, smtp)).start()
+    stack = LocalStack(_settings(template, state_dir, host, port, parameters, smtp, keep_work_files)).start()
     endpoint = stack.endpoint
     console.print(f"[bold green]MediaFlow is up.[/] AWS endpoint: [bold]{endpoint}[/]")
     console.print(f"  bucket        {stack.bucket}  (uploads under {stack.upload_prefix})")
@@ -167,12 +187,13 @@ def process(
     state_dir: Path,
     parameters: tuple[str, ...],
     smtp: str | None,
+    keep_work_files: bool,
     files: tuple[Path, ...],
     output: Path,
     timeout: int,
 ) -> None:
     """Upload FILES, follow each execution state by state, and copy the outputs to OUTPUT."""
-    settings = _settings(template, state_dir, "127.0.0.1", 0, parameters, smtp)
+    settings = _settings(template, state_dir, "127.0.0.1", 0, parameters, smtp, keep_work_files)
     started = time.monotonic()
     rows = []
     with LocalStack(settings) as stack:
@@ -187,17 +208,20 @@ def process(
             copied = _copy_outputs(stack, job, destination) if job else []
             rows.append((path.name, execution["status"], job, copied, destination, execution))
     table = Table(title=f"MediaFlow: {len(rows)} file(s) in {time.monotonic() - started:.1f} s")
-    for column in ("file", "status", "outputs", "result / reason"):
+    for column in ("file", "status", "outputs", "detections", "result / reason"):
         table.add_column(column)
     failed = 0
     for name, status, job, copied, destination, execution in rows:
         if status == "SUCCEEDED":
             renditions = json.loads(job.get("outputs", "[]")) if job else []
             sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
-            table.add_row(name, "[green]SUCCEEDED[/]", str(len(copied)), f"{destination}  ({', '.join(sizes)})")
+            detail = f"{destination}" + (f"  ({', '.join(sizes)})" if sizes else "")
+            table.add_row(
+                name, "[green]SUCCEEDED[/]", str(len(copied)), job.get("topLabels", "") if job else "", detail
+            )
         else:
             failed += 1
-            table.add_row(name, f"[red]{status}[/]", "0", f"{execution.get('error')}: {execution.get('cause', '')}")
+            table.add_row(name, f"[red]{status}[/]", "0", "", f"{execution.get('error')}: {execution.get('cause', '')}")
     console.print(table)
     console.print(f"Emails: {stack.outbox.folder}")
     sys.exit(1 if failed else 0)

@@ -20,6 +20,7 @@ NOT_EMULATED = {
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; the TLS-only policy is AWS-only",
     "AWS::CloudWatch::Alarm": "no CloudWatch metrics are produced locally; every failure is emailed instead",
     "AWS::CloudWatch::Dashboard": "no CloudWatch metrics are produced locally",
+    "AWS::IAM::Policy": "moto does not evaluate IAM; the gates check least privilege instead",
 }
 
 
@@ -104,17 +105,16 @@ class Deployer:
             "AWS::Serverless::Function": self._function,
             "AWS::Serverless::StateMachine": self._state_machine,
         }
+        for logical_id, resource_type in self.template.resource_types().items():
+            if resource_type not in handlers:
+                stack.skipped[logical_id] = NOT_EMULATED.get(
+                    resource_type, f"{resource_type} is not emulated by the local runtime"
+                )
         # Order matters: a subscription needs its topic, a rule its state machine.
         order = list(handlers)
-        resources = sorted(self.template.resources(), key=lambda r: order.index(r.type) if r.type in order else 99)
+        resources = sorted(self.template.resources(set(handlers)), key=lambda r: order.index(r.type))
         for resource in resources:
-            handler = handlers.get(resource.type)
-            if handler is None:
-                stack.skipped[resource.logical_id] = NOT_EMULATED.get(
-                    resource.type, f"{resource.type} is not emulated by the local runtime"
-                )
-                continue
-            handler(resource, stack)
+            handlers[resource.type](resource, stack)
         return stack
 
     def _bucket(self, resource: ResolvedResource, stack: DeployedStack) -> None:

@@ -9,7 +9,9 @@ Sources and licences (from scikit-image's data docstrings):
 
 Two are re-packaged to exercise the workflow: the astronaut is cropped to portrait and
 stored rotated with EXIF Orientation 6 (as phone cameras do), and the cat gets an
-elliptical alpha mask (a PNG with transparency).
+elliptical alpha mask (a PNG with transparency). The sample video is a slow pan and zoom
+over the astronaut photograph (a person in every frame) with a quiet tone as its audio
+track, encoded H.264/AAC in MP4 by PyAV.
 """
 
 from __future__ import annotations
@@ -57,6 +59,63 @@ def coffee_jpeg() -> bytes:
     return out.getvalue()
 
 
+def pan_zoom_video(
+    path: Path,
+    seconds: float = 12.0,
+    size: tuple[int, int] = (640, 360),
+    fps: int = 25,
+    rotation: int = 0,
+    gop: int | None = None,
+    audio: bool = True,
+    photo: str = "astronaut.png",
+) -> Path:
+    """An H.264 MP4 that slowly pans and zooms over a real photograph.
+
+    `rotation` stores display-matrix rotation (degrees counter-clockwise, as phones write);
+    `gop` sets the keyframe interval in frames (None: the encoder's default)."""
+    import av
+    import numpy as np
+
+    with Image.open(skimage_data() / photo) as source:
+        picture = source.convert("RGB")
+    width, height = size
+    frames = round(seconds * fps)
+    container = av.open(str(path), "w")
+    video = container.add_stream("libx264", rate=fps)
+    video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+    video.options = {"preset": "veryfast", **({"g": str(gop)} if gop else {})}
+    if rotation:
+        video.set_display_rotation(rotation)
+    tone = container.add_stream("aac", rate=44100) if audio else None
+    for index in range(frames):
+        progress = index / max(1, frames - 1)
+        zoom = 1.0 + 0.25 * progress  # crop shrinks: the camera moves in
+        crop_w = picture.width / zoom
+        crop_h = min(picture.height / zoom, crop_w * height / width)
+        left = (picture.width - crop_w) * progress
+        top = (picture.height - crop_h) * 0.2
+        frame_image = picture.resize(
+            (width, height), Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h)
+        )
+        for packet in video.encode(av.VideoFrame.from_ndarray(np.asarray(frame_image), format="rgb24")):
+            container.mux(packet)
+    for packet in video.encode():
+        container.mux(packet)
+    if tone is not None:
+        samples_per_frame, rate = 1024, 44100
+        for block in range(int(seconds * rate / samples_per_frame)):
+            t = (np.arange(samples_per_frame) + block * samples_per_frame) / rate
+            pcm = (0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
+            audio_frame = av.AudioFrame.from_ndarray(pcm, format="fltp", layout="mono")
+            audio_frame.sample_rate = rate
+            for packet in tone.encode(audio_frame):
+                container.mux(packet)
+        for packet in tone.encode():
+            container.mux(packet)
+    container.close()
+    return path
+
+
 def write_samples(folder: Path) -> list[Path]:
     """Write the sample photographs into `folder` and return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -75,4 +134,5 @@ def write_samples(folder: Path) -> list[Path]:
         path = folder / original
         shutil.copyfile(skimage_data() / original, path)
         paths.append(path)
+    paths.append(pan_zoom_video(folder / "astronaut-pan.mp4"))
     return paths

@@ -20,6 +20,7 @@ from botocore.config import Config
 from mediaflow import moto_patches
 from mediaflow.deploy import DeployedStack, Deployer
 from mediaflow.emulator import Emulator
+from mediaflow.janitor import WorkFileJanitor
 from mediaflow.lambda_gateway import LambdaGateway
 from mediaflow.lambda_workers import LambdaRuntime
 from mediaflow.outbox import EmailOutbox
@@ -41,6 +42,7 @@ class StackSettings:
     parameter_overrides: dict[str, str] | None = None
     workers_per_function: int = 2
     smtp: tuple[str, int] | None = None
+    keep_work_files: bool = False
 
 
 class LocalStack:
@@ -56,6 +58,7 @@ class LocalStack:
         self.runtime: LambdaRuntime | None = None
         self.gateway: LambdaGateway | None = None
         self.deployed = DeployedStack()
+        self.janitor: WorkFileJanitor | None = None
         self._session = boto3.Session(region_name=REGION, **LOCAL_CREDENTIALS)
         self._clients: dict[str, Any] = {}
 
@@ -69,9 +72,14 @@ class LocalStack:
         self.runtime = LambdaRuntime(self.deployed.functions, self.log_dir, self.settings.workers_per_function)
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()
+        if not self.settings.keep_work_files:
+            self.janitor = WorkFileJanitor(self)
+            self.janitor.start()
         return self
 
     def stop(self) -> None:
+        if self.janitor:
+            self.janitor.stop()
         if self.gateway:
             self.gateway.uninstall()
         if self.runtime:
@@ -130,6 +138,22 @@ class LocalStack:
     @property
     def output_prefix(self) -> str:
         return self.template.parameters["OutputPrefix"]
+
+    @property
+    def work_prefix(self) -> str:
+        return self.template.parameters["WorkPrefix"]
+
+    def list_work_files(self, job_id: str) -> list[str]:
+        response = self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=f"{self.work_prefix}{job_id}/")
+        return [obj["Key"] for obj in response.get("Contents", [])]
+
+    def discard_work_files(self, job_id: str) -> None:
+        keys = self.list_work_files(job_id)
+        while keys:
+            self.client("s3").delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys[:1000]], "Quiet": True}
+            )
+            keys = self.list_work_files(job_id)
 
     # -- jobs --------------------------------------------------------------------------
 

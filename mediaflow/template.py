@@ -95,11 +95,23 @@ class Template:
         return self.path.parent
 
     def resources_of_type(self, resource_type: str) -> list[ResolvedResource]:
-        return [r for r in self.resources() if r.type == resource_type]
+        return self.resources({resource_type})
 
-    def resources(self) -> list[ResolvedResource]:
+    def resource_types(self) -> dict[str, str]:
+        """Logical id -> type of every resource whose Condition (if any) holds."""
+        return {
+            logical_id: resource["Type"]
+            for logical_id, resource in self.raw.get("Resources", {}).items()
+            if "Condition" not in resource or self.condition(resource["Condition"])
+        }
+
+    def resources(self, types: set[str] | None = None) -> list[ResolvedResource]:
+        """Resources (of `types`, if given) with properties resolved; conditional ones only if they apply."""
         resolved = []
-        for logical_id, resource in self.raw.get("Resources", {}).items():
+        for logical_id, resource_type in self.resource_types().items():
+            if types is not None and resource_type not in types:
+                continue
+            resource = self.raw["Resources"][logical_id]
             properties = copy.deepcopy(resource.get("Properties", {}))
             if resource["Type"] == "AWS::Serverless::Function":
                 properties = _merge_globals(self.raw.get("Globals", {}).get("Function", {}), properties)
@@ -111,8 +123,8 @@ class Template:
     # -- intrinsic functions -------------------------------------------------------------
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+        if isinstance(value, list):  # AWS::NoValue (None) removes a list item, as in CloudFormation
+            return [item for item in (self.resolve(v) for v in value) if item is not None]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -255,4 +267,10 @@ def bind_template(
             name = template.resolve(props["LogGroupName"])
             physical_ids[logical_id] = name
             attributes[(logical_id, "Arn")] = f"arn:aws:logs:{arn}:log-group:{name}:*"
+        if resource["Type"] == "AWS::Serverless::StateMachine" and "Name" in props:
+            name = template.resolve(props["Name"])
+            sm_arn = f"arn:aws:states:{arn}:stateMachine:{name}"
+            physical_ids[logical_id] = sm_arn
+            attributes[(logical_id, "Arn")] = sm_arn
+            attributes[(logical_id, "Name")] = name
     return template

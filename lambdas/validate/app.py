@@ -1,8 +1,10 @@
 """Validate: prove what an upload really is before any work is spent on it.
 
-Sniffs the type from magic numbers, enforces the byte and pixel limits, decodes a reduced
-copy to catch truncated or damaged files, and probes the metadata the rest of the
-workflow and the job record need. Every rejection is a named error (mediaflow_shared.errors).
+Sniffs the type from magic numbers, enforces the byte, pixel and duration limits, decodes
+(a reduced copy of) the content to catch truncated or damaged files, and probes the
+metadata the rest of the workflow and the job record need: image size, orientation and
+camera; video duration, rate, frame count, resolution, rotation, codec and audio. Every
+rejection is a named error (mediaflow_shared.errors).
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from mediaflow_shared.errors import (
 from mediaflow_shared.sniff import (
     SNIFF_BYTES,
     SUPPORTED_IMAGE_FORMATS,
+    SUPPORTED_VIDEO_FORMATS,
     describe_unknown,
     extension_matches,
     extension_of,
     sniff,
 )
-from mediaflow_shared.storage import read_upload
-from mediaflow_shared.upload import upload_from_event
+from mediaflow_shared.storage import download_to_temp, read_upload
+from mediaflow_shared.upload import Upload, upload_from_event
+from mediaflow_shared.video import probe_video
 
 logger = Logger()
 tracer = Tracer()
@@ -52,17 +56,19 @@ def validate(event: dict[str, Any]) -> dict[str, Any]:
         raise UnsupportedMediaType(
             f"{upload.key} (extension .{ext}) is {describe_unknown(head)}, not a supported image"
         )
-    if sniffed.format not in SUPPORTED_IMAGE_FORMATS:
+    if sniffed.format not in SUPPORTED_IMAGE_FORMATS | SUPPORTED_VIDEO_FORMATS:
         raise UnsupportedMediaType(f"{upload.key} is {sniffed.format.upper()}, which MediaFlow cannot decode yet")
 
-    data = read_upload(upload.bucket, upload.key, upload.etag)
-    probe = probe_image(
-        data,
-        expected_format=sniffed.format,
-        max_pixels=env_int("MAX_IMAGE_PIXELS"),
-        include_gps=env_bool("INCLUDE_GPS"),
-        name=upload.key,
-    )
+    if sniffed.kind == "video":
+        probe = _probe_video(upload)
+    else:
+        probe = probe_image(
+            read_upload(upload.bucket, upload.key, upload.etag),
+            expected_format=sniffed.format,
+            max_pixels=env_int("MAX_IMAGE_PIXELS"),
+            include_gps=env_bool("INCLUDE_GPS"),
+            name=upload.key,
+        )
     return {
         "bucket": upload.bucket,
         "key": upload.key,
@@ -75,6 +81,17 @@ def validate(event: dict[str, Any]) -> dict[str, Any]:
         "extensionMatchesContent": extension_matches(upload.key, sniffed.format),
         **probe,
     }
+
+
+def _probe_video(upload: Upload) -> dict[str, Any]:
+    max_seconds = env_int("MAX_VIDEO_SECONDS")
+    with download_to_temp(upload) as path:
+        info = probe_video(path, upload.key)
+    if info.duration > max_seconds:
+        raise MediaTooLarge(f"{upload.key} lasts {info.duration:.1f} s; the limit is {max_seconds} s")
+    if info.width * info.height > env_int("MAX_IMAGE_PIXELS"):
+        raise MediaTooLarge(f"{upload.key} is {info.width}x{info.height}; frames over the pixel limit")
+    return info.as_dict()
 
 
 @logger.inject_lambda_context(correlation_id_path="executionArn")

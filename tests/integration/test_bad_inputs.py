@@ -27,7 +27,7 @@ def _assert_failed_cleanly(stack: LocalStack, run: JobRun, error: str, cause_fra
     assert email["Subject"] == f"MediaFlow job FAILED: {error}"
     assert email["X-MediaFlow-Attribute-status"] == "FAILED"
     assert f"Error: {error}" in email.get_content()
-    assert run.states_entered()[-3:] == ["RecordFailure", "NotifyFailure", "JobFailed"]
+    assert run.states_entered()[-4:] == ["DiscardPartialOutputs", "RecordFailure", "NotifyFailure", "JobFailed"]
 
 
 def _attempts(run: JobRun, state: str) -> int:

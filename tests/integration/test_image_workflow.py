@@ -28,22 +28,17 @@ def test_photo_gets_every_rendition_width_and_format(stack: LocalStack, samples:
     # 1000 x 872 source: 320 and 640 fit, 1280 would be an upscale and is skipped.
     made = {(r["width"], r["format"]) for r in run.renditions}
     assert made == {(320, "jpeg"), (320, "webp"), (640, "jpeg"), (640, "webp")}
-    assert sorted(run.outputs) == sorted(r["key"] for r in run.renditions)
+    prefix = f"outputs/{run.job['jobId']}/"
+    assert sorted(run.outputs) == sorted([*(r["key"] for r in run.renditions), f"{prefix}results.json"])
     for rendition in run.renditions:
         with Image.open(io.BytesIO(_download(stack, rendition["key"]))) as image:
             assert image.format == {"jpeg": "JPEG", "webp": "WEBP"}[rendition["format"]]
             assert image.size == (rendition["width"], rendition["height"])
             assert image.height == round(872 * image.width / 1000)
-    assert run.states_entered() == [
-        "DescribeUpload",
-        "RecordJob",
-        "Validate",
-        "Route",
-        "TransformImage",
-        "RecordSuccess",
-        "NotifySuccess",
-        "Done",
-    ]
+    entered = run.states_entered()
+    assert entered[:5] == ["DescribeUpload", "RecordJob", "Validate", "Route", "ProcessImage"]
+    assert set(entered[5:7]) == {"TransformImage", "DetectImageObjects"}  # Parallel branches
+    assert entered[7:] == ["AggregateImage", "RecordSuccess", "NotifySuccess", "Done"]
 
 
 def test_exif_orientation_is_applied_and_metadata_stripped(stack: LocalStack, samples: dict[str, Path]) -> None:
@@ -102,7 +97,7 @@ def test_odd_key_names_are_processed(stack: LocalStack, samples: dict[str, Path]
 
     assert run.status == "SUCCEEDED", run.execution
     assert json.loads(run.job["media"])["key"] == key
-    assert len(run.outputs) == 4
+    assert len(run.outputs) == 5  # 2 widths x JPEG/WebP + results.json
 
 
 def test_duplicate_event_produces_one_set_of_outputs(stack: LocalStack, samples: dict[str, Path]) -> None:

@@ -32,3 +32,12 @@ class UploadNotFound(MediaFlowError):
 
 class UploadChanged(MediaFlowError):
     """The object was overwritten after the event; the newer upload gets its own event."""
+
+
+# Not MediaFlowError: these are processing failures, which the ASL retries.
+class DetectionFailed(Exception):
+    """A batch of frames could not be analysed; the message names the batch and its frames."""
+
+
+class DetectionIncomplete(Exception):
+    """Aggregate found batches without results (a fan-out that lost work must not succeed)."""

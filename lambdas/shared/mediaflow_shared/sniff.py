@@ -9,7 +9,7 @@ SNIFF_BYTES = 64
 
 @dataclass(frozen=True)
 class SniffedType:
-    kind: str  # "image" or "other"
+    kind: str  # "image" or "video"
     format: str  # short name, e.g. "jpeg"
     mime_type: str
 
@@ -25,6 +25,9 @@ _ISO_BMFF_IMAGE_BRANDS = {
 
 # Formats Pillow decodes in the Lambda runtime; HEIC/HEIF would need pillow-heif.
 SUPPORTED_IMAGE_FORMATS = frozenset({"jpeg", "png", "webp", "gif", "tiff", "bmp", "avif"})
+# Containers PyAV (FFmpeg) opens; the codec inside is checked by the video probe.
+SUPPORTED_VIDEO_FORMATS = frozenset({"mp4", "mov", "webm", "mkv", "avi"})
+_QUICKTIME_BRANDS = {b"qt  "}
 
 # Extensions users give each format, matched case-insensitively.
 EXTENSIONS = {
@@ -37,6 +40,11 @@ EXTENSIONS = {
     "avif": {"avif"},
     "heic": {"heic", "heif"},
     "heif": {"heic", "heif"},
+    "mp4": {"mp4", "m4v", "m4a", "3gp"},
+    "mov": {"mov", "qt"},
+    "webm": {"webm"},
+    "mkv": {"mkv"},
+    "avi": {"avi"},
 }
 
 
@@ -58,6 +66,17 @@ def sniff(head: bytes) -> SniffedType | None:
         brand = _ISO_BMFF_IMAGE_BRANDS.get(head[8:12])
         if brand:
             return SniffedType("image", *brand)
+        if head[8:12] in _QUICKTIME_BRANDS:
+            return SniffedType("video", "mov", "video/quicktime")
+        return SniffedType("video", "mp4", "video/mp4")  # isom, mp41, mp42, avc1, M4V, 3gp...
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML: Matroska or its WebM profile
+        return (
+            SniffedType("video", "webm", "video/webm")
+            if b"webm" in head
+            else SniffedType("video", "mkv", "video/x-matroska")
+        )
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return SniffedType("video", "avi", "video/x-msvideo")
     return None
 
 

@@ -5,13 +5,20 @@ boto3 honours AWS_ENDPOINT_URL, so the same code talks to AWS or to the local em
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from mediaflow_shared.errors import UploadChanged, UploadNotFound
+
+if TYPE_CHECKING:
+    from mediaflow_shared.upload import Upload
 
 
 @cache
@@ -49,3 +56,27 @@ def read_upload(bucket: str, key: str, etag: str, byte_range: str | None = None)
         if _is_changed(err):
             raise UploadChanged(f"s3://{bucket}/{key} was overwritten after this event (etag {etag})") from err
         raise
+
+
+@contextmanager
+def download_to_temp(upload: Upload) -> Iterator[str]:
+    """Download the upload (as the event saw it) to a file in /tmp; removed afterwards.
+
+    Videos are read from a file: FFmpeg seeks, and Lambda gives 512 MB-10 GB of /tmp."""
+    handle, path = tempfile.mkstemp(prefix="mediaflow-", dir=os.environ.get("TMPDIR"))
+    os.close(handle)
+    try:
+        try:
+            body = s3_client().get_object(Bucket=upload.bucket, Key=upload.key, IfMatch=f'"{upload.etag}"')["Body"]
+        except ClientError as err:
+            if _is_missing(err):
+                raise UploadNotFound(f"s3://{upload.bucket}/{upload.key} does not exist") from err
+            if _is_changed(err):
+                raise UploadChanged(f"s3://{upload.bucket}/{upload.key} was overwritten after this event") from err
+            raise
+        with open(path, "wb") as out:
+            for chunk in body.iter_chunks(chunk_size=1024 * 1024):
+                out.write(chunk)
+        yield path
+    finally:
+        os.unlink(path)

@@ -1,0 +1,65 @@
+"""Turn per-frame detections into the job's results: label summary and timeline."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+
+def label_summary(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each label with its detection count, frames it appears in and best confidence, most frequent first."""
+    stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "frames": 0, "bestConfidence": 0.0})
+    for frame in frames:
+        seen = set()
+        for detection in frame["detections"]:
+            entry = stats[detection["label"]]
+            entry["count"] += 1
+            entry["bestConfidence"] = max(entry["bestConfidence"], detection["confidence"])
+            seen.add(detection["label"])
+        for label in seen:
+            stats[label]["frames"] += 1
+    ranked = sorted(stats.items(), key=lambda item: (-item[1]["count"], item[0]))
+    return [{"label": label, **entry} for label, entry in ranked]
+
+
+def timeline(frames: list[dict[str, Any]], sample_interval: float) -> list[dict[str, Any]]:
+    """Segments in which a label is present: consecutive sampled frames with the label.
+
+    A segment runs from its first frame's time to its last frame's time plus one sample
+    interval (the label is taken to persist until the next sample shows otherwise)."""
+    segments: list[dict[str, Any]] = []
+    open_segments: dict[str, dict[str, Any]] = {}
+    ordered = sorted(frames, key=lambda f: f["index"])
+    for position, frame in enumerate(ordered):
+        present = {d["label"]: d["confidence"] for d in frame["detections"]}
+        for label in list(open_segments):
+            if label not in present:
+                segments.append(open_segments.pop(label))
+        for label, confidence in present.items():
+            segment = open_segments.get(label)
+            if segment is None:
+                segment = open_segments[label] = {
+                    "label": label,
+                    "start": frame["time"],
+                    "end": frame["time"],
+                    "frames": 0,
+                    "bestConfidence": 0.0,
+                }
+            segment["end"] = round(frame["time"] + sample_interval, 3)
+            segment["frames"] += 1
+            segment["bestConfidence"] = max(segment["bestConfidence"], confidence)
+        if position == len(ordered) - 1:
+            segments.extend(open_segments.values())
+    return sorted(segments, key=lambda s: (s["start"], s["label"]))
+
+
+def best_frame_per_label(frames: list[dict[str, Any]], limit: int) -> dict[str, dict[str, Any]]:
+    """For the `limit` most frequent labels, the frame where that label is most confident."""
+    best: dict[str, tuple[float, dict[str, Any]]] = {}
+    for frame in frames:
+        for detection in frame["detections"]:
+            current = best.get(detection["label"])
+            if current is None or detection["confidence"] > current[0]:
+                best[detection["label"]] = (detection["confidence"], frame)
+    top = [entry["label"] for entry in label_summary(frames)[:limit]]
+    return {label: best[label][1] for label in top}

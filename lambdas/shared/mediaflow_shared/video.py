@@ -1,0 +1,80 @@
+"""Open videos with PyAV (FFmpeg) and read what the workflow needs: shared by Validate and
+ExtractFrames so both agree on duration, rate and rotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import numpy as np
+
+from mediaflow_shared.errors import CorruptMedia, EmptyMedia, UnsupportedMediaType
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration: float  # seconds
+    fps: float
+    frame_count: int
+    width: int  # as displayed (rotation applied)
+    height: int
+    rotation: int  # degrees counter-clockwise to display, as FFmpeg reports it
+    codec: str
+    has_audio: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "duration": round(self.duration, 3),
+            "fps": round(self.fps, 3),
+            "frameCount": self.frame_count,
+            "width": self.width,
+            "height": self.height,
+            "rotation": self.rotation,
+            "codec": self.codec,
+            "hasAudio": self.has_audio,
+        }
+
+
+def open_container(path: str, name: str) -> av.container.InputContainer:
+    try:
+        return av.open(path, mode="r")
+    except av.error.FFmpegError as err:  # truncated (no moov atom), damaged headers, ...
+        raise CorruptMedia(f"{name} cannot be opened as video: {err}") from err
+
+
+def upright(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as an RGB array, rotated the way players display it."""
+    array = frame.to_ndarray(format="rgb24")
+    turns = (frame.rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(array, k=turns)) if turns else array
+
+
+def probe_video(path: str, name: str) -> VideoInfo:
+    with open_container(path, name) as container:
+        if not container.streams.video:
+            kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+            raise UnsupportedMediaType(f"{name} has no video stream (only {', '.join(kinds)})")
+        stream = container.streams.video[0]
+        has_audio = bool(container.streams.audio)
+        try:
+            first = next(container.decode(stream), None)
+        except av.error.FFmpegError as err:
+            raise CorruptMedia(f"{name}: the first video frame cannot be decoded: {err}") from err
+        if first is None:
+            raise EmptyMedia(f"{name} has a video stream without any frames")
+        fps = float(stream.average_rate or stream.guessed_rate or 0)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / av.time_base
+        else:
+            duration = 0.0
+        if duration <= 0 or fps <= 0:
+            raise EmptyMedia(f"{name} has zero duration")
+        frame_count = stream.frames or round(duration * fps)
+        rotation = int(first.rotation) % 360
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if rotation in (90, 270):
+            width, height = height, width
+        return VideoInfo(duration, fps, frame_count, width, height, rotation, stream.codec_context.name, has_audio)

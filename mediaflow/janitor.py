@@ -1,0 +1,50 @@
+"""Remove a finished job's work files (sampled frames, per-batch detections) locally.
+
+On AWS a lifecycle rule expires the work prefix after a day; locally the runtime deletes a
+job's work files as soon as its record says it finished, unless told to keep them
+(`--keep-work-files`) for debugging.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mediaflow.stack import LocalStack
+
+FINISHED = {"SUCCEEDED", "FAILED"}
+
+
+class WorkFileJanitor:
+    def __init__(self, stack: LocalStack, interval: float = 1.0) -> None:
+        self.stack = stack
+        self.interval = interval
+        self._cleaned: set[str] = set()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="work-file-janitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            try:
+                self.sweep()
+            except Exception:
+                continue
+
+    def sweep(self) -> list[str]:
+        """Clean every finished job not cleaned yet; returns the job ids cleaned."""
+        cleaned = []
+        for job in self.stack.jobs():
+            job_id = job["jobId"]
+            if job.get("status") in FINISHED and (job_id, job.get("updatedAt")) not in self._cleaned:
+                self.stack.discard_work_files(job_id)
+                self._cleaned.add((job_id, job.get("updatedAt")))  # type: ignore[arg-type]
+                cleaned.append(job_id)
+        return cleaned
