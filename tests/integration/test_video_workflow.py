@@ -1,0 +1,177 @@
+"""Videos through the whole workflow: sampling, Map fan-out, detection, aggregation, failures."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mediaflow.lambda_workers import InvocationResult
+from mediaflow.samples import pan_zoom_video
+from mediaflow.stack import LocalStack, StackSettings
+from tests.integration.jobs import JobRun, emails_about, run_upload
+from tests.videos import audio_only_mp4, corrupt, long_low_res_clip, truncated
+
+pytestmark = pytest.mark.integration
+
+STATE_LIMIT = 256 * 1024
+HISTORY_LIMIT = 25_000
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("videos")
+    pan = pan_zoom_video(folder / "pan.mp4", seconds=12)
+    return {
+        "pan": pan,
+        "rotated": pan_zoom_video(folder / "rotated.mp4", seconds=3, size=(320, 180), rotation=90, audio=False),
+        "audio_only": audio_only_mp4(folder / "audio-only.mp4"),
+        "truncated": truncated(pan, folder / "truncated.mp4"),
+        "corrupt": corrupt(pan, folder / "corrupt.mp4"),
+    }
+
+
+def _results(stack: LocalStack, run: JobRun) -> dict:
+    body = stack.client("s3").get_object(Bucket=stack.bucket, Key=run.job["resultsKey"])["Body"].read()
+    return json.loads(body)
+
+
+def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalStack, videos: dict[str, Path]) -> None:
+    run = run_upload(stack, videos["pan"].read_bytes(), "uploads/street walk.mp4")
+
+    assert run.status == "SUCCEEDED", run.execution
+    media = json.loads(run.job["media"])
+    assert (media["kind"], media["codec"], media["width"], media["height"]) == ("video", "h264", 640, 360)
+    assert media["hasAudio"] is True and media["duration"] == pytest.approx(12, abs=0.1)
+    results = _results(stack, run)
+    assert abs(len(results["frames"]) - math.ceil(media["duration"] * 1)) <= 1  # duration x rate, +-1
+    assert [f["time"] for f in results["frames"]][:3] == pytest.approx([0.0, 1.0, 2.0], abs=0.05)
+    (face,) = [label for label in results["labels"] if label["label"] == "face"]
+    assert face["frames"] >= 10 and face["bestConfidence"] > 0.7
+    (segment,) = [s for s in results["timeline"] if s["label"] == "face"]
+    assert segment["start"] == 0.0 and segment["end"] >= 11.0
+    assert run.job["topLabels"].startswith("face (")
+    sheet = stack.client("s3").get_object(Bucket=stack.bucket, Key=results["contactSheet"])["Body"].read()
+    assert Image.open(io.BytesIO(sheet)).width == 6 * 240
+    assert any(key.endswith(".jpg") and "/annotated/face-" in key for key in run.outputs)
+    (email,) = emails_about(stack, run.job["jobId"])
+    assert email["X-MediaFlow-Attribute-kind"] == "video" and "Top labels: face (" in email.get_content()
+
+
+def test_rotation_is_applied_to_sampled_frames(stack: LocalStack, videos: dict[str, Path]) -> None:
+    run = run_upload(stack, videos["rotated"].read_bytes(), "uploads/phone-portrait.mp4")
+
+    assert run.status == "SUCCEEDED", run.execution
+    media = json.loads(run.job["media"])
+    assert (media["rotation"], media["width"], media["height"]) == (90, 180, 320)
+    results = _results(stack, run)
+    assert len(results["frames"]) == 3
+    assert all((f["width"], f["height"]) == (180, 320) for f in results["frames"])
+
+
+def test_work_files_are_removed_when_the_job_ends(stack: LocalStack, videos: dict[str, Path]) -> None:
+    run = run_upload(stack, videos["rotated"].read_bytes() + b"\0", "uploads/cleanup.mp4")
+    assert run.status == "SUCCEEDED"
+    assert stack.janitor is not None
+    stack.janitor.sweep()
+    assert stack.list_work_files(run.job["jobId"]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "error", "fragment"),
+    [
+        ("audio_only", "uploads/podcast.mp4", "UnsupportedMediaType", "has no video stream (only audio)"),
+        ("truncated", "uploads/cut.mp4", "CorruptMedia", "cannot be opened as video"),
+        ("corrupt", "uploads/garbage.mp4", "CorruptMedia", "uploads/garbage.mp4"),
+    ],
+)
+def test_bad_videos_fail_with_named_errors(
+    stack: LocalStack, videos: dict[str, Path], name: str, key: str, error: str, fragment: str
+) -> None:
+    run = run_upload(stack, videos[name].read_bytes(), key)
+
+    assert run.status == "FAILED"
+    assert run.job["status"] == "FAILED" and run.job["error"] == error
+    assert fragment in json.loads(run.job["errorCause"])["errorMessage"]
+    assert run.outputs == [] and stack.list_work_files(run.job["jobId"]) == []
+    (email,) = emails_about(stack, run.job["jobId"])
+    assert email["Subject"] == f"MediaFlow job FAILED: {error}"
+
+
+def test_zero_byte_mp4(stack: LocalStack) -> None:
+    run = run_upload(stack, b"", "uploads/empty.mp4")
+    assert run.status == "FAILED" and run.job["error"] == "EmptyMedia"
+
+
+def test_a_failing_batch_is_retried_then_fails_the_job_naming_it(
+    stack: LocalStack, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert stack.runtime is not None
+    pool = stack.runtime.find(stack.template.physical_ids["DetectObjectsFunction"])
+    assert pool is not None
+    real_invoke = pool.invoke
+    attempts: list[int] = []
+
+    def batch_one_fails(payload: bytes) -> InvocationResult:
+        event = json.loads(payload)
+        if event.get("batch", {}).get("batch") == 1:
+            attempts.append(1)
+            message = "batch 1 (frames 10-11) failed: OSError: frame decode error"
+            body = {"errorType": "DetectionFailed", "errorMessage": message, "stackTrace": []}
+            return InvocationResult(json.dumps(body).encode(), "Unhandled")
+        return real_invoke(payload)
+
+    monkeypatch.setattr(pool, "invoke", batch_one_fails)
+    run = run_upload(stack, videos["pan"].read_bytes() + b"fail", "uploads/flaky.mp4")
+
+    assert run.status == "FAILED"
+    assert len(attempts) == 2, "DetectionFailed is retried once (MaxAttempts 1)"
+    assert run.job["error"] == "DetectionFailed"
+    assert "batch 1 (frames 10-11)" in run.job["errorCause"]
+    assert run.outputs == []
+
+
+@pytest.fixture(scope="module")
+def distributed_stack(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A second stack whose threshold sends even short videos to the Distributed Map."""
+    settings = StackSettings(
+        state_dir=tmp_path_factory.mktemp("distributed"),
+        stack_name="mfdist",
+        parameter_overrides={"InlineMapMaxBatches": "2", "FramesPerBatch": "3"},
+    )
+    with LocalStack(settings) as running:
+        yield running
+
+
+def test_many_batches_stay_within_step_functions_quotas(stack: LocalStack, tmp_path: Path) -> None:
+    clip = long_low_res_clip(tmp_path / "twenty-minutes.mp4", minutes=20)
+    run = run_upload(stack, clip.read_bytes(), "uploads/twenty-minutes.mp4")
+
+    assert run.status == "SUCCEEDED", run.execution
+    results = _results(stack, run)
+    assert abs(len(results["frames"]) - 1200) <= 1
+    assert len(run.history) < HISTORY_LIMIT
+    payloads = [
+        details.get(field, "")
+        for event in run.history
+        for name, details in event.items()
+        if name.endswith("EventDetails") and isinstance(details, dict)
+        for field in ("input", "output")
+    ]
+    assert max(len(p.encode()) for p in payloads) < STATE_LIMIT
+
+
+def test_distributed_map_path_gives_the_same_results(distributed_stack: LocalStack, videos: dict[str, Path]) -> None:
+    run = run_upload(distributed_stack, videos["pan"].read_bytes(), "uploads/long.mp4")
+
+    assert run.status == "SUCCEEDED", run.execution
+    assert "DetectFrameBatchesDistributed" in run.states_entered()
+    assert any(e["type"] == "MapRunSucceeded" for e in run.history)
+    results = _results(distributed_stack, run)
+    assert len(results["frames"]) == 12
+    assert results["labels"][0]["label"] == "face"

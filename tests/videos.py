@@ -1,0 +1,48 @@
+"""Test videos made on the fly with PyAV (real H.264/AAC encodes of real photographs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+from mediaflow.samples import pan_zoom_video
+
+
+def long_low_res_clip(path: Path, minutes: float = 20, fps: int = 2) -> Path:
+    """A long, tiny clip (64x36, 2 fps) over a real photo: many sampled frames, fast to make."""
+    return pan_zoom_video(path, seconds=minutes * 60, size=(64, 36), fps=fps, gop=fps * 10, audio=False)
+
+
+def audio_only_mp4(path: Path, seconds: float = 2.0) -> Path:
+    container = av.open(str(path), "w", format="mp4")
+    stream = container.add_stream("aac", rate=44100)
+    for block in range(int(seconds * 44100 / 1024)):
+        t = (np.arange(1024) + block * 1024) / 44100
+        frame = av.AudioFrame.from_ndarray(
+            (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1), format="fltp", layout="mono"
+        )
+        frame.sample_rate = 44100
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return path
+
+
+def truncated(source: Path, path: Path, fraction: float = 0.5) -> Path:
+    """The first part of a real MP4: PyAV writes the moov index at the end, so it is lost."""
+    data = source.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    return path
+
+
+def corrupt(source: Path, path: Path) -> Path:
+    """A real MP4 header (sniffs as video) followed by garbage."""
+    data = bytearray(source.read_bytes())
+    rng = np.random.default_rng(7)
+    data[64:] = rng.integers(0, 256, len(data) - 64, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path
