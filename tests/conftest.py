@@ -18,7 +18,14 @@ LAMBDAS = REPO_ROOT / "lambdas"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 # Handler modules import as they do on Lambda: function code and the shared layer on the path.
-for path in (LAMBDAS / "shared", LAMBDAS / "transform_image", LAMBDAS / "validate"):
+for path in (
+    LAMBDAS / "shared",
+    LAMBDAS / "transform_image",
+    LAMBDAS / "validate",
+    LAMBDAS / "extract_frames",
+    LAMBDAS / "detect_objects",
+    LAMBDAS / "aggregate",
+):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

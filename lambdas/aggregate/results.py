@@ -31,7 +31,9 @@ def timeline(frames: list[dict[str, Any]], sample_interval: float) -> list[dict[
     open_segments: dict[str, dict[str, Any]] = {}
     ordered = sorted(frames, key=lambda f: f["index"])
     for position, frame in enumerate(ordered):
-        present = {d["label"]: d["confidence"] for d in frame["detections"]}
+        present: dict[str, float] = {}
+        for detection in frame["detections"]:
+            present[detection["label"]] = max(present.get(detection["label"], 0.0), detection["confidence"])
         for label in list(open_segments):
             if label not in present:
                 segments.append(open_segments.pop(label))

@@ -143,11 +143,18 @@ class OnnxYoloDetector:
         self.labels = labels
         self.min_confidence = min_confidence
 
+    def _anchors_first(self, shape: tuple[int, ...]) -> bool:
+        """[anchors, 4 + classes] rather than [4 + classes, anchors]? The labels say, if given;
+        otherwise anchors (thousands) outnumber classes."""
+        if self.labels:
+            return shape[1] == 4 + len(self.labels) and shape[0] != 4 + len(self.labels)
+        return shape[0] > shape[1]
+
     def detect(self, image: np.ndarray) -> list[Detection]:
         width, height = self.input_size
         tensor = (_resized(image, (width, height)).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
         output = np.asarray(self.session.run(None, {self.input_name: np.ascontiguousarray(tensor)})[0])[0]
-        if output.shape[0] > output.shape[1]:  # [anchors, 4 + classes]
+        if self._anchors_first(output.shape):
             output = output.T
         class_scores = output[4:]
         best_class = class_scores.argmax(axis=0)

@@ -16,7 +16,13 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
-from mediaflow_shared.errors import MediaTooLarge, UnsupportedMediaType, UploadChanged
+from mediaflow_shared.errors import (
+    DetectionFailed,
+    DetectionIncomplete,
+    MediaTooLarge,
+    UnsupportedMediaType,
+    UploadChanged,
+)
 from mediaflow_shared.storage import s3_client
 from tests.conftest import LAMBDAS
 
@@ -51,6 +57,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "MAX_UPLOAD_BYTES": "5000000",
         "MAX_IMAGE_PIXELS": "50000000",
         "INCLUDE_GPS": "false",
+        "MAX_VIDEO_SECONDS": "60",
+        "WORK_PREFIX": "work/",
         "OUTPUT_PREFIX": "outputs/",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "T",
@@ -144,3 +152,70 @@ def test_transform_leaves_no_partial_outputs_when_an_upload_fails(
     with pytest.raises(ConnectionError):
         transform.handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/").get("KeyCount") == 0
+
+
+def test_extract_frames_writes_frames_manifest_and_batches(
+    s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mediaflow.samples import pan_zoom_video
+
+    monkeypatch.setenv("FRAMES_PER_BATCH", "4")
+    monkeypatch.setenv("INLINE_MAP_MAX_BATCHES", "2")
+    clip = pan_zoom_video(tmp_path / "v.mp4", seconds=10, size=(160, 90), audio=False)
+    event = _event(s3, "uploads/v.mp4", clip.read_bytes())
+    media = _load("validate").handler(event, Context())
+    result = _load("extract_frames").handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+
+    assert (result["frameCount"], result["batchCount"], result["mode"]) == (10, 3, "distributed")
+    assert result["batches"] == [], "too many batches for the state: the Distributed Map reads them from S3"
+    batches = json.loads(s3.get_object(Bucket=BUCKET, Key=result["batchesKey"])["Body"].read())
+    assert [(b["first"], b["count"]) for b in batches] == [(0, 4), (4, 4), (8, 2)]
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=result["manifestKey"])["Body"].read())
+    assert [f["time"] for f in manifest["frames"]] == [float(t) for t in range(10)]
+    frame = s3.get_object(Bucket=BUCKET, Key=manifest["frames"][3]["key"])["Body"].read()
+    assert Image.open(io.BytesIO(frame)).size == (160, 90)
+
+
+def test_detect_batch_names_the_batch_when_a_frame_is_unreadable(s3: Any) -> None:
+    manifest = {
+        "frames": [
+            {"index": i, "time": float(i), "key": f"work/job1/frames/f{i:06d}.jpg", "width": 8, "height": 8}
+            for i in range(3)
+        ]
+    }
+    s3.put_object(Bucket=BUCKET, Key="work/job1/frames/manifest.json", Body=json.dumps(manifest).encode())
+    s3.put_object(Bucket=BUCKET, Key="work/job1/frames/f000000.jpg", Body=b"not a jpeg")
+    batch = {"batch": 0, "first": 0, "count": 3, "manifestKey": "work/job1/frames/manifest.json"}
+    with pytest.raises(DetectionFailed, match=r"batch 0 \(frames 0-2\) failed"):
+        _load("detect_objects").handler(
+            {"jobId": "job1", "executionArn": "x", "bucket": BUCKET, "batch": batch}, Context()
+        )
+
+
+def test_aggregate_refuses_to_succeed_with_missing_batches(s3: Any) -> None:
+    manifest = {"rate": 1, "frames": []}
+    s3.put_object(Bucket=BUCKET, Key="work/job1/frames/manifest.json", Body=json.dumps(manifest).encode())
+    s3.put_object(Bucket=BUCKET, Key="work/job1/detections/batch-00000.json", Body=b'{"frames": []}')
+    media = {"bucket": BUCKET, "key": "uploads/v.mp4", "etag": "e", "kind": "video"}
+    event = {
+        "jobId": "job1",
+        "executionArn": "x",
+        "media": media,
+        "frames": {"manifestKey": "work/job1/frames/manifest.json", "batchCount": 3},
+    }
+    with pytest.raises(DetectionIncomplete, match="batch\\(es\\) 00001, 00002 of 3"):
+        _load("aggregate").handler(event, Context())
+
+
+def test_discard_outputs_removes_the_jobs_outputs_and_work_files_only(s3: Any) -> None:
+    for key in (
+        "outputs/job1/results.json",
+        "work/job1/frames/f000000.jpg",
+        "outputs/job2/results.json",
+        "uploads/keep.jpg",
+    ):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    result = _load("discard_outputs").handler({"jobId": "job1", "bucket": BUCKET, "executionArn": "x"}, Context())
+    assert result == {"deleted": 2}
+    remaining = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
+    assert remaining == ["outputs/job2/results.json", "uploads/keep.jpg"]

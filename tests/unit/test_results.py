@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from results import best_frame_per_label, label_summary, timeline
+
+
+def _frame(index: int, *labels: tuple[str, float]) -> dict:
+    return {
+        "index": index,
+        "time": float(index),
+        "detections": [
+            {"label": label, "confidence": confidence, "box": {"left": 0, "top": 0, "width": 1, "height": 1}}
+            for label, confidence in labels
+        ],
+    }
+
+
+FRAMES = [
+    _frame(0, ("face", 0.9)),
+    _frame(1, ("face", 0.95), ("face", 0.6)),
+    _frame(2),
+    _frame(3, ("face", 0.7), ("dog", 0.8)),
+    _frame(4, ("dog", 0.85)),
+]
+
+
+def test_label_summary_counts_detections_and_frames() -> None:
+    assert label_summary(FRAMES) == [
+        {"label": "face", "count": 4, "frames": 3, "bestConfidence": 0.95},
+        {"label": "dog", "count": 2, "frames": 2, "bestConfidence": 0.85},
+    ]
+
+
+def test_timeline_has_a_segment_per_continuous_presence() -> None:
+    assert timeline(FRAMES, 1.0) == [
+        {"label": "face", "start": 0.0, "end": 2.0, "frames": 2, "bestConfidence": 0.95},
+        {"label": "dog", "start": 3.0, "end": 5.0, "frames": 2, "bestConfidence": 0.85},
+        {"label": "face", "start": 3.0, "end": 4.0, "frames": 1, "bestConfidence": 0.7},
+    ]
+
+
+def test_best_frame_per_label() -> None:
+    best = best_frame_per_label(FRAMES, limit=5)
+    assert best["face"]["index"] == 1 and best["dog"]["index"] == 4
+    assert list(best_frame_per_label(FRAMES, limit=1)) == ["face"]
