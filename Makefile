@@ -26,7 +26,10 @@ test: setup lint
 	$(BIN)/pytest -q
 
 bench: setup
+	command -v ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg)
 	$(BIN)/python bench/bench_renditions.py
+	$(BIN)/python bench/bench_frames.py
+	$(BIN)/python bench/bench_detect.py
 
 clean:
 	rm -rf .mediaflow mediaflow-output samples test-artifacts .pytest_cache .ruff_cache

@@ -5,8 +5,8 @@ confidence in [0, 1] and a box in coordinates relative to the image (0..1), so r
 not depend on the resolution a backend works at.
 
 - `centerface` (default, offline): the CenterFace face detector (MIT, 7.3 MB ONNX) run with
-  onnxruntime (28 ms per 640x352 frame on one core; OpenCV's DNN took 64 ms and would add
-  150 MB to the package). See docs/detection.md for the choice.
+  onnxruntime (~53 ms per 1280x720 frame on one core, 1.26x OpenCV DNN, which would also add
+  ~150 MB to the package; bench/bench_detect.py). See docs/detection.md for the choice.
 - `onnx`: a user-supplied YOLOv8-style detector (ONNX export) read from S3.
 - `rekognition`: Amazon Rekognition DetectLabels (AWS only; instances with boxes).
 """
@@ -61,21 +61,23 @@ def _relative_box(x1: float, y1: float, x2: float, y2: float, width: int, height
     return Box(x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height)
 
 
+MAX_CANDIDATES = 1000  # best-scoring boxes considered by NMS (as YOLO post-processing does)
+MAX_DETECTIONS = 300
+
+
 def nms(boxes: np.ndarray, scores: np.ndarray, max_iou: float) -> list[int]:
     """Greedy non-maximum suppression on [x1, y1, x2, y2] boxes; indices kept, best first."""
-    order = list(np.argsort(-scores))
+    order = np.argsort(-scores)[:MAX_CANDIDATES]
     areas = np.maximum(0, boxes[:, 2] - boxes[:, 0]) * np.maximum(0, boxes[:, 3] - boxes[:, 1])
     keep: list[int] = []
-    while order:
-        best = order.pop(0)
+    while order.size and len(keep) < MAX_DETECTIONS:
+        best, rest = order[0], order[1:]
         keep.append(int(best))
-        if not order:
-            break
-        rest = np.array(order)
         width = np.maximum(0, np.minimum(boxes[best, 2], boxes[rest, 2]) - np.maximum(boxes[best, 0], boxes[rest, 0]))
         height = np.maximum(0, np.minimum(boxes[best, 3], boxes[rest, 3]) - np.maximum(boxes[best, 1], boxes[rest, 1]))
-        overlap = width * height / np.maximum(areas[best] + areas[rest] - width * height, 1e-9)
-        order = [int(i) for i, o in zip(rest, overlap, strict=True) if o <= max_iou]
+        intersection = width * height
+        overlap = intersection / np.maximum(areas[best] + areas[rest] - intersection, 1e-9)
+        order = rest[overlap <= max_iou]
     return keep
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,33 +37,73 @@ def sample_times(duration: float, rate: float) -> list[float]:
 
 
 def _keyframe_pts(container: av.container.InputContainer, stream: av.VideoStream) -> list[int]:
-    keyframes = [packet.pts for packet in container.demux(stream) if packet.is_keyframe and packet.pts is not None]
-    container.seek(0)
-    return sorted(keyframes)
+    """Keyframe timestamps from a demux-only pass (packets are read, nothing is decoded)."""
+    return sorted(packet.pts for packet in container.demux(stream) if packet.is_keyframe and packet.pts is not None)
+
+
+class _Decoder:
+    """Packet-level decoding, so a keyframe can be drained out of the decoder at once instead
+    of waiting for the B-frame reorder delay (2-3 more frames) to push it out."""
+
+    def __init__(self, container: av.container.InputContainer, stream: av.VideoStream) -> None:
+        self.container, self.stream, self.codec = container, stream, stream.codec_context
+        self.time_base = float(stream.time_base)
+        self.skip_margin = 8 / float(stream.average_rate or 25)  # seconds: covers B-frame reordering
+        self.pending: deque[av.VideoFrame] = deque()
+        self.packets: Iterator[av.Packet] = iter(())
+
+    def seek(self, pts: int) -> None:
+        self.container.seek(pts, stream=self.stream, backward=True)
+        self.codec.flush_buffers()
+        self.pending.clear()
+        self.packets = self.container.demux(self.stream)
+
+    def frame_at(self, threshold: float, drain_keyframe: bool) -> av.VideoFrame | None:
+        """The first frame whose time reaches `threshold` (seconds), decoding forward."""
+        while True:
+            while self.pending:
+                frame = self.pending.popleft()
+                if frame.pts is not None and frame.pts * self.time_base >= threshold:
+                    return frame
+            packet = next(self.packets, None)
+            if packet is None:
+                self.pending.extend(self.codec.decode(None))  # end of stream: flush what is left
+                if not self.pending:
+                    return None
+                continue
+            if not packet.size:
+                continue
+            # Frames no other frame references (most B-frames) are skipped until the target is
+            # near: they cannot be the sampled frame and nothing depends on them.
+            far = packet.pts is not None and packet.pts * self.time_base < threshold - self.skip_margin
+            self.codec.skip_frame = "NONREF" if far else "DEFAULT"
+            self.pending.extend(self.codec.decode(packet))
+            at_target = packet.pts is not None and packet.pts * self.time_base >= threshold
+            if drain_keyframe and packet.is_keyframe and at_target and not self.pending:
+                self.pending.extend(self.codec.decode(None))  # the next step seeks anyway
 
 
 def sample_frames(path: str, rate: float, duration: float, name: str = "video") -> Iterator[SampledFrame]:
     with open_container(path, name) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"  # frame threads when the sandbox has several vCPUs
+        keyframes = _keyframe_pts(container, stream) or [0]
+        decoder = _Decoder(container, stream)
         time_base = float(stream.time_base)
-        keyframes = _keyframe_pts(container, stream)
         half_frame = 0.5 / float(stream.average_rate or 25)
-        frames: Iterator[av.VideoFrame] | None = None
-        last_pts: int | None = None
-        for index, target in enumerate(sample_times(duration, rate)):
-            target_pts = round(target / time_base)
-            position = bisect.bisect_right(keyframes, target_pts) - 1
-            keyframe = keyframes[position] if position >= 0 else None
-            if frames is None or (keyframe is not None and last_pts is not None and keyframe > last_pts):
-                container.seek(keyframe if keyframe is not None else 0, stream=stream, backward=True)
-                frames = container.decode(stream)
-            for frame in frames:
-                if frame.pts is None:
-                    continue
-                last_pts = frame.pts
-                if frame.pts * time_base >= target - half_frame:
-                    yield SampledFrame(index, target, frame.pts * time_base, upright(frame))
-                    break
-            else:
+        targets = sample_times(duration, rate)
+        target_pts = [round(t / time_base) for t in targets]
+
+        def keyframe_before(pts: int) -> int:
+            return keyframes[max(0, bisect.bisect_right(keyframes, pts) - 1)]
+
+        # Seek only when a keyframe lies between the previous target and this one; otherwise
+        # decoding forward is cheaper (a seek always restarts at a keyframe).
+        seeks = [i == 0 or keyframe_before(pts) > target_pts[i - 1] for i, pts in enumerate(target_pts)]
+        for index, target in enumerate(targets):
+            if seeks[index]:
+                decoder.seek(keyframe_before(target_pts[index]))
+            next_seeks = index + 1 == len(targets) or seeks[index + 1]
+            frame = decoder.frame_at(target - half_frame, drain_keyframe=next_seeks)
+            if frame is None:
                 return  # the stream ended before this target
+            yield SampledFrame(index, target, frame.pts * time_base, upright(frame))
