@@ -3,8 +3,9 @@
 Runs sample photographs through the local stack, then counts what AWS bills for: state
 transitions (Standard workflows bill each state entered), Lambda GB-seconds (task duration x
 the template's MemorySize), Lambda requests, S3 PUTs, DynamoDB writes and SNS publishes.
-Durations are local wall-clock task times, a rough stand-in for Lambda's billed duration on
-the template's architecture.
+GB-seconds are the handlers' own run time (send to reply, as Lambda's REPORT line bills it,
+without queueing or cold starts) times each function's MemorySize from the template; local
+x86 times stand in for arm64 Lambda.
 
     python bench/cost_model.py
 """
@@ -16,7 +17,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from mediaflow.samples import write_samples
+from mediaflow.samples import pan_zoom_video, write_samples
 from mediaflow.stack import LocalStack, StackSettings
 
 # us-east-1 list prices (USD) used for the estimate; check the AWS pricing pages before relying on them.
@@ -26,29 +27,30 @@ PRICE_LAMBDA_REQUEST = 0.20 / 1_000_000
 PRICE_S3_PUT = 0.005 / 1000
 PRICE_DYNAMODB_WRITE = 0.625 / 1_000_000
 PRICE_SNS_PUBLISH = 0.50 / 1_000_000
-LAMBDA_STATES = {"Validate": "ValidateFunction", "TransformImage": "TransformImageFunction"}
 
 
 def measure(stack: LocalStack, path: Path) -> dict[str, float]:
+    assert stack.runtime is not None
+    billed_before = stack.runtime.gb_seconds()
     key, etag = stack.upload(path)
     execution = stack.wait_for_execution(key, etag)
     events = stack.client("stepfunctions").get_execution_history(
         executionArn=execution["executionArn"], maxResults=1000
     )["events"]
     transitions = sum(1 for e in events if e["type"].endswith("StateEntered"))
-    gb_seconds, requests, state, scheduled = 0.0, 0, None, None
-    for event in events:
-        if "stateEnteredEventDetails" in event:
-            state = event["stateEnteredEventDetails"]["name"]
-        if event["type"] == "TaskScheduled":
-            scheduled = event["timestamp"]
-        if event["type"] == "TaskSucceeded" and state in LAMBDA_STATES:
-            memory_mb = int(stack.template.raw["Resources"][LAMBDA_STATES[state]]["Properties"]["MemorySize"])
-            seconds = (event["timestamp"] - scheduled).total_seconds()
-            gb_seconds += seconds * memory_mb / 1024
-            requests += 1
+    requests = sum(
+        1
+        for e in events
+        if e["type"] == "TaskScheduled" and "lambda" in e.get("taskScheduledEventDetails", {}).get("resourceType", "")
+    )
+    assert stack.runtime is not None
+    gb_seconds = stack.runtime.gb_seconds() - billed_before
     job = stack.job_for_execution(execution["executionArn"]) or {}
-    puts = 1 + len(json.loads(job.get("outputs", "[]")))  # the upload + each rendition
+    results = json.loads(job.get("results", "{}"))
+    frames = results.get("frameCount", 0)
+    # the upload, renditions, annotated frames, results.json, contact sheet; video: frames,
+    # manifest, batch list and one detections file per batch
+    puts = 1 + len(stack.list_outputs(job["jobId"])) + (frames + 2 + -(-frames // 10) if frames else 1)
     return {
         "transitions": transitions,
         "gb_seconds": gb_seconds,
@@ -60,14 +62,8 @@ def measure(stack: LocalStack, path: Path) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = write_samples(Path(tmp) / "samples")
-        with LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
-            stack.upload(paths[0], "uploads/warm-up.jpg")  # start the worker processes (cold start)
-            stack.wait_for_execution("uploads/warm-up.jpg")
-            runs = [measure(stack, path) for path in paths]
-    median = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
+def report(title: str, runs: list[dict[str, float]], scale: float = 1.0) -> None:
+    median = {name: statistics.median(r[name] for r in runs) * scale for name in runs[0]}
     cost = (
         median["transitions"] * PRICE_STATE_TRANSITION
         + median["gb_seconds"] * PRICE_LAMBDA_GB_SECOND_ARM
@@ -76,11 +72,29 @@ def main() -> None:
         + median["dynamodb_writes"] * PRICE_DYNAMODB_WRITE
         + median["sns_publishes"] * PRICE_SNS_PUBLISH
     )
-    print(f"{len(runs)} sample images, all succeeded: {all(r['status'] for r in runs)}")
+    print(f"{title}: {len(runs)} run(s), all succeeded: {all(r['status'] for r in runs)}")
     for name in ("transitions", "gb_seconds", "lambda_requests", "s3_puts", "dynamodb_writes", "sns_publishes"):
         print(f"  median {name:<16} {median[name]:.3f}")
-    print(f"  estimated cost per image      ${cost:.6f}  (${cost * 1000:.3f} per 1,000 images)")
+    print(f"  estimated cost                ${cost:.6f}  (${cost * 1000:.3f} per 1,000)")
     print(f"  of which state transitions    ${median['transitions'] * PRICE_STATE_TRANSITION * 1000:.3f} per 1,000")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_samples(Path(tmp) / "samples")
+        images = [p for p in paths if p.suffix != ".mp4"]
+        minute = pan_zoom_video(Path(tmp) / "minute.mp4", seconds=60)
+        with LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
+            stack.upload(images[0], "uploads/warm-up.jpg")  # start the worker processes (cold start)
+            stack.wait_for_execution("uploads/warm-up.jpg")
+            image_runs = [measure(stack, path) for path in images]
+            video_runs = [measure(stack, minute)]
+            per_function = stack.runtime.billed_by_function() if stack.runtime else {}
+    report("per image (sample photographs)", image_runs)
+    report("per video minute (640x360 H.264, 1 frame/s, 10 frames per batch)", video_runs)
+    print("handler time by function over the whole run (invocations, total ms):")
+    for name, (count, total_ms) in sorted(per_function.items()):
+        print(f"  {name:<28}{count:>4}{total_ms:>10.0f} ms")
 
 
 if __name__ == "__main__":

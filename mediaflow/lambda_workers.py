@@ -135,6 +135,7 @@ class FunctionPool:
         self._slots = threading.Semaphore(max_workers)
         self._lock = threading.Lock()
         self._closed = False
+        self.billed_ms: list[float] = []  # handler time per invocation, as Lambda's REPORT line bills it
 
     def _acquire(self) -> _Worker:
         with self._lock:
@@ -155,6 +156,7 @@ class FunctionPool:
             worker = self._acquire()
             request_id = str(uuid.uuid4())
             try:
+                started = time.perf_counter()
                 worker.connection.send((request_id, payload, time.time() + timeout))
                 ready = worker.connection.poll(timeout)
                 if not ready:
@@ -163,6 +165,7 @@ class FunctionPool:
                         error_payload("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"), "Unhandled"
                     )
                 body, function_error = worker.connection.recv()
+                self.billed_ms.append((time.perf_counter() - started) * 1000)
             except (EOFError, OSError, BrokenPipeError):
                 code = worker.process.exitcode
                 self._retire(worker)
@@ -206,6 +209,14 @@ class LambdaRuntime:
         if pool is None:
             raise KeyError(function_name)
         return pool.invoke(payload)
+
+    def billed_by_function(self) -> dict[str, tuple[int, float]]:
+        """Logical id -> (invocations, total handler milliseconds)."""
+        return {pool.spec.logical_id: (len(pool.billed_ms), sum(pool.billed_ms)) for pool in self._pools.values()}
+
+    def gb_seconds(self) -> float:
+        """GB-seconds billed so far across functions: handler time x the template's MemorySize."""
+        return sum(sum(pool.billed_ms) / 1000 * pool.spec.memory_mb / 1024 for pool in self._pools.values())
 
     def close(self) -> None:
         for pool in self._pools.values():
