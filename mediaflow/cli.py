@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
+from mediaflow.web import StatusPageServer
 
 console = Console(highlight=False, soft_wrap=True)  # commands must stay copy-pasteable
 
@@ -106,6 +107,7 @@ def main() -> None:
 @common_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=4566, show_default=True, help="AWS endpoint port (0 picks a free one).")
+@click.option("--web-port", default=8080, show_default=True, help="Status page port (0 picks a free one).")
 def up(
     template: Path,
     state_dir: Path,
@@ -114,11 +116,14 @@ def up(
     keep_work_files: bool,
     host: str,
     port: int,
+    web_port: int,
 ) -> None:
-    """Start the local stack and keep it running until Ctrl-C."""
+    """Start the local stack and the status page, and keep them running until Ctrl-C."""
     stack = LocalStack(_settings(template, state_dir, host, port, parameters, smtp, keep_work_files)).start()
+    page = StatusPageServer(stack, host, web_port).start()
     endpoint = stack.endpoint
-    console.print(f"[bold green]MediaFlow is up.[/] AWS endpoint: [bold]{endpoint}[/]")
+    console.print(f"[bold green]MediaFlow is up.[/] Status page: [bold]{page.url}[/]")
+    console.print(f"  AWS endpoint  {endpoint}")
     console.print(f"  bucket        {stack.bucket}  (uploads under {stack.upload_prefix})")
     console.print(f"  state machine {stack.state_machine_arn}")
     console.print(f"  jobs table    {stack.table}")
@@ -140,6 +145,7 @@ def up(
         stopped.wait()
     finally:
         console.print("Stopping…")
+        page.stop()
         stack.stop()
 
 

@@ -15,12 +15,24 @@ from typing import Any
 from mediaflow.lambda_workers import FunctionSpec
 from mediaflow.template import ACCOUNT_ID, ResolvedResource, Template
 
+# Environment values that differ locally, applied over the template's.
+LOCAL_ENVIRONMENT_OVERRIDES = {
+    "CONSOLE_URL_PREFIX": "",  # there is no Step Functions console for the local emulator
+    "ALLOWED_ORIGIN": "*",  # the local page and API share an origin on 127.0.0.1
+}
+
 # Resource types the local runtime deliberately does not create, and why.
 NOT_EMULATED = {
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; the TLS-only policy is AWS-only",
     "AWS::CloudWatch::Alarm": "no CloudWatch metrics are produced locally; every failure is emailed instead",
     "AWS::CloudWatch::Dashboard": "no CloudWatch metrics are produced locally",
     "AWS::IAM::Policy": "moto does not evaluate IAM; the gates check least privilege instead",
+    "AWS::Serverless::HttpApi": "`mediaflow up` serves the status API itself (mediaflow/web.py), same handler",
+    "AWS::Cognito::UserPool": "the local status page binds 127.0.0.1 and needs no sign-in",
+    "AWS::Cognito::UserPoolClient": "no sign-in locally",
+    "AWS::Cognito::UserPoolDomain": "no sign-in locally",
+    "AWS::CloudFront::Distribution": "`mediaflow up` serves frontend/ directly",
+    "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
 }
 
 
@@ -62,6 +74,7 @@ def function_spec(template: Template, resource: ResolvedResource, environment: d
             "AWS_LAMBDA_FUNCTION_NAME": template.physical_ids[resource.logical_id],
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
             **variables,
+            **{k: v for k, v in LOCAL_ENVIRONMENT_OVERRIDES.items() if k in variables},
         },
         layer_dirs=tuple(layer_dirs),
     )

@@ -257,6 +257,11 @@ def bind_template(
             attributes[(logical_id, "Name")] = name
         elif kind == "AWS::Logs::LogGroup":
             physical_ids[logical_id] = name
+            attributes[(logical_id, "Arn")] = f"arn:aws:logs:{arn}:log-group:{name}:*"
+        elif kind == "AWS::CloudFront::Distribution":
+            # Locally the page is served by `mediaflow up` itself, on the same origin as its API.
+            physical_ids[logical_id] = name
+            attributes[(logical_id, "DomainName")] = "127.0.0.1"
         else:
             physical_ids[logical_id] = name
     template = Template(path, raw, parameters, stack_name, physical_ids, attributes)

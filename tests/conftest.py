@@ -6,12 +6,14 @@ import io
 import struct
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from mediaflow.samples import write_samples
+from mediaflow.stack import LocalStack, StackSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS = REPO_ROOT / "lambdas"
@@ -59,4 +61,11 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the integration tests last: unit tests use moto's in-process mock, whose start and
     stop reset moto's backends, which the session-wide local stack also lives in."""
-    items.sort(key=lambda item: "integration" in item.nodeid.split("::")[0])
+    items.sort(key=lambda item: item.nodeid.startswith(("tests/integration", "tests/e2e")))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One local stack for the integration and browser tests."""
+    with LocalStack(StackSettings(state_dir=tmp_path_factory.mktemp("mediaflow-state"))) as running:
+        yield running

@@ -1,0 +1,192 @@
+"""Status API: one Lambda behind an HTTP API (Powertools' APIGatewayHttpResolver).
+
+    POST /uploads      presigned POST for uploads/<uuid>/<filename> (size and content-type bound)
+    GET  /jobs         recent jobs, newest first, paginated (?limit=&nextToken=)
+    GET  /jobs/{id}    status, every state with times, failure reason, outputs with presigned
+                       GET URLs, detections, the workflow graph, and on AWS the console link
+    GET  /health
+
+Locally `mediaflow up` serves the same handler through an API Gateway v2 event adapter.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from execution_view import describe_failure, graph_of, state_timeline
+
+from mediaflow_shared.config import env_int, env_str
+from mediaflow_shared.storage import s3_client
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin=env_str("ALLOWED_ORIGIN", "*"), max_age=300))
+
+URL_SECONDS = 3600
+MAX_PAGE = 50
+ALLOWED_TYPES = ("image/", "video/")
+JOB_INDEX = "ByStartedAt"
+
+
+@cache
+def _table() -> Any:
+    return boto3.resource("dynamodb").Table(env_str("JOBS_TABLE"))
+
+
+@cache
+def _sfn() -> Any:
+    return boto3.client("stepfunctions")
+
+
+def _presigned_get(key: str) -> str:
+    return s3_client().generate_presigned_url(
+        "get_object", Params={"Bucket": env_str("MEDIA_BUCKET"), "Key": key}, ExpiresIn=URL_SECONDS
+    )
+
+
+def _safe_filename(name: str) -> str:
+    """The last path segment, without control characters; unicode and spaces are kept."""
+    cleaned = "".join(ch for ch in name.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable()).strip()
+    if not cleaned or cleaned in {".", ".."} or len(cleaned.encode()) > 512:
+        raise BadRequestError("filename must be a non-empty file name of at most 512 bytes")
+    return cleaned
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/uploads")
+def create_upload() -> dict[str, Any]:
+    body = app.current_event.json_body if app.current_event.body else None
+    if not isinstance(body, dict):
+        raise BadRequestError("expected a JSON object with filename and contentType")
+    filename = _safe_filename(str(body.get("filename", "")))
+    content_type = str(body.get("contentType", ""))
+    if not content_type.startswith(ALLOWED_TYPES):
+        raise BadRequestError("contentType must be an image/* or video/* type")
+    max_bytes = env_int("MAX_UPLOAD_BYTES")
+    key = f"{env_str('UPLOAD_PREFIX', 'uploads/')}{uuid.uuid4()}/{filename}"
+    post = s3_client().generate_presigned_post(
+        Bucket=env_str("MEDIA_BUCKET"),
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[["content-length-range", 1, max_bytes], {"Content-Type": content_type}],
+        ExpiresIn=900,
+    )
+    return {"url": post["url"], "fields": post["fields"], "key": key, "maxBytes": max_bytes}
+
+
+def _job_summary(item: dict[str, Any]) -> dict[str, Any]:
+    media = json.loads(item.get("media", "{}")) if item.get("media") else {}
+    return {
+        "jobId": item["jobId"],
+        "status": item.get("status"),
+        # Before Validate decodes it, the key is as the S3 event gave it: URL-encoded.
+        "key": media.get("key") or unquote_plus(item.get("key", "")),
+        "kind": item.get("kind", media.get("kind", "unknown")),
+        "startedAt": item.get("startedAt"),
+        "updatedAt": item.get("updatedAt"),
+        "error": item.get("error"),
+        "topLabels": item.get("topLabels"),
+    }
+
+
+@app.get("/jobs")
+def list_jobs() -> dict[str, Any]:
+    params = app.current_event.query_string_parameters or {}
+    try:
+        limit = int(params.get("limit", "20"))
+    except ValueError as err:
+        raise BadRequestError("limit must be an integer") from err
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequestError(f"limit must be between 1 and {MAX_PAGE}")
+    query: dict[str, Any] = {
+        "IndexName": JOB_INDEX,
+        "KeyConditionExpression": "recordType = :job",
+        "ExpressionAttributeValues": {":job": "job"},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if params.get("nextToken"):
+        try:
+            query["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(params["nextToken"]))
+        except (ValueError, json.JSONDecodeError) as err:
+            raise BadRequestError("nextToken is not valid") from err
+    page = _table().query(**query)
+    token = page.get("LastEvaluatedKey")
+    return {
+        "jobs": [_job_summary(item) for item in page["Items"]],
+        "nextToken": base64.urlsafe_b64encode(json.dumps(token).encode()).decode() if token else None,
+    }
+
+
+def _results(item: dict[str, Any]) -> dict[str, Any] | None:
+    key = item.get("resultsKey")
+    if not key:
+        return None
+    results = json.loads(s3_client().get_object(Bucket=env_str("MEDIA_BUCKET"), Key=key)["Body"].read())
+    frames = [f for f in results.get("frames", []) if f.get("detections")]
+    return {
+        "labels": results.get("labels", []),
+        "timeline": results.get("timeline", []),
+        "framesWithDetections": frames[:200],
+        "annotated": [{**a, "url": _presigned_get(a["key"])} for a in results.get("annotated", [])],
+        "contactSheet": _presigned_get(results["contactSheet"]) if results.get("contactSheet") else None,
+        "resultsUrl": _presigned_get(key),
+    }
+
+
+def _outputs(job_id: str) -> list[dict[str, Any]]:
+    prefix = f"{env_str('OUTPUT_PREFIX', 'outputs/')}{job_id}/"
+    listing = s3_client().list_objects_v2(Bucket=env_str("MEDIA_BUCKET"), Prefix=prefix)
+    return [
+        {"key": obj["Key"], "name": obj["Key"][len(prefix) :], "bytes": obj["Size"], "url": _presigned_get(obj["Key"])}
+        for obj in listing.get("Contents", [])
+    ]
+
+
+@app.get("/jobs/<job_id>")
+def get_job(job_id: str) -> dict[str, Any]:
+    item = _table().get_item(Key={"jobId": job_id}).get("Item")
+    if item is None:
+        raise NotFoundError(f"no job {job_id}")
+    execution_arn = item["executionArn"]
+    sfn = _sfn()
+    execution = sfn.describe_execution(executionArn=execution_arn)
+    events = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=execution["stateMachineArn"])["definition"])
+    renditions = json.loads(item["outputs"]) if item.get("outputs") else []
+    console_prefix = env_str("CONSOLE_URL_PREFIX", "")
+    return {
+        **_job_summary(item),
+        "executionArn": execution_arn,
+        "executionStatus": execution["status"],
+        "consoleUrl": f"{console_prefix}{execution_arn}" if console_prefix else None,
+        "media": json.loads(item["media"]) if item.get("media") else None,
+        "failure": describe_failure(item.get("error"), item.get("errorCause")) if item.get("error") else None,
+        "states": state_timeline(events),
+        "graph": graph_of(definition),
+        "renditions": [{**r, "url": _presigned_get(r["key"])} for r in renditions],
+        "outputs": _outputs(job_id),
+        "results": _results(item),
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

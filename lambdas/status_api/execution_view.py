@@ -1,0 +1,117 @@
+"""Turn a Step Functions execution history and definition into what the status page draws."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Plain words for the named errors a user can cause (docs/architecture.md#named-errors).
+REASONS = {
+    "EmptyMedia": "The file is empty (or a video without any frames).",
+    "MediaTooLarge": "The file is too large: too many bytes, pixels or seconds for the configured limits.",
+    "UnsupportedMediaType": "This is not an image or video MediaFlow can process, whatever its file name says.",
+    "CorruptMedia": "The file is damaged or truncated and cannot be decoded.",
+    "UploadNotFound": "The upload was deleted before it could be processed.",
+    "UploadChanged": "The upload was replaced by a newer file while it was being processed.",
+    "DetectionFailed": "Object detection failed on part of the video.",
+    "DetectionIncomplete": "Object detection did not finish for every part of the video.",
+    "Sandbox.Timedout": "A processing step ran out of time.",
+    "States.DataLimitExceeded": "A step produced more data than Step Functions can pass between states.",
+}
+
+
+def describe_failure(error: str, cause: str | None) -> dict[str, Any]:
+    """The error name, the message inside a Lambda error's JSON cause, and a plain sentence."""
+    message = cause or ""
+    try:
+        parsed = json.loads(cause) if cause else None
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        message = parsed["errorMessage"]
+    return {"error": error, "message": message, "reason": REASONS.get(error, "Processing failed unexpectedly.")}
+
+
+def state_timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every state entered, in order, with its times, status and (if any) error.
+
+    A state is `failed` when a failure event happened while it was open (even if a Catch then
+    moved on), `succeeded` when it exited cleanly, `running` otherwise. Parallel branches and
+    Map iterations interleave, so failures are matched through previousEventId links."""
+    by_id = {event["id"]: event for event in events}
+    states: list[dict[str, Any]] = []
+    open_by_event: dict[int, dict[str, Any]] = {}
+
+    def owning_state(event: dict[str, Any]) -> dict[str, Any] | None:
+        current = event
+        while current is not None:
+            if current["id"] in open_by_event:
+                return open_by_event[current["id"]]
+            current = by_id.get(current.get("previousEventId"))
+        return None
+
+    for event in events:
+        kind = event["type"]
+        if kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+            # States still open when the execution ends (a Fail state emits no exit) end with it.
+            for entry in states:
+                if entry["status"] == "running":
+                    entry["status"] = "succeeded" if kind == "ExecutionSucceeded" else "failed"
+                    entry["exitedAt"] = event["timestamp"]
+            continue
+        if "stateEnteredEventDetails" in event:
+            entry = {
+                "name": event["stateEnteredEventDetails"]["name"],
+                "type": kind.removesuffix("StateEntered"),
+                "status": "running",
+                "enteredAt": event["timestamp"],
+                "exitedAt": None,
+                "attempts": 0,
+            }
+            states.append(entry)
+            open_by_event[event["id"]] = entry
+            continue
+        entry = owning_state(event)
+        if entry is None:
+            continue
+        open_by_event[event["id"]] = entry
+        if kind == "TaskScheduled":
+            entry["attempts"] += 1
+        elif kind.endswith("Failed") and kind != "ExecutionFailed":
+            details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
+            entry["status"] = "failed"
+            entry["error"] = details.get("error")
+        elif "stateExitedEventDetails" in event:
+            entry["exitedAt"] = event["timestamp"]
+            if entry["status"] != "failed":
+                entry["status"] = "succeeded"
+    for entry in states:
+        for field in ("enteredAt", "exitedAt"):
+            if entry[field] is not None and not isinstance(entry[field], str):
+                entry[field] = entry[field].isoformat()
+    return states
+
+
+def graph_of(definition: dict[str, Any]) -> dict[str, Any]:
+    """Nodes and edges of the state machine, nested states (Parallel branches, Map
+    processors) flattened, edges marked `next`, `choice`, `catch` or `contains`."""
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, str]] = []
+
+    def visit(states: dict[str, Any], parent: str | None) -> None:
+        for name, state in states.items():
+            nodes.append({"name": name, "type": state["Type"], "parent": parent})
+            targets = [("next", state.get("Next")), ("choice", state.get("Default"))]
+            targets += [("choice", choice.get("Next")) for choice in state.get("Choices", [])]
+            targets += [("catch", catch.get("Next")) for catch in state.get("Catch", [])]
+            edges.extend({"from": name, "to": target, "kind": kind} for kind, target in targets if target)
+            for branch in state.get("Branches", []):
+                edges.append({"from": name, "to": branch["StartAt"], "kind": "contains"})
+                visit(branch["States"], name)
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            if processor:
+                edges.append({"from": name, "to": processor["StartAt"], "kind": "contains"})
+                visit(processor["States"], name)
+
+    visit(definition["States"], None)
+    return {"startAt": definition["StartAt"], "nodes": nodes, "edges": edges}

@@ -1,0 +1,196 @@
+"""The status page locally: frontend/ as static files, /api/* through the status Lambda.
+
+/api/* requests become API Gateway HTTP API (payload format 2.0) events and are answered by
+the very StatusApiFunction handler from template.yaml, run by the local Lambda runtime, so
+there is no second implementation of the API. One route is local-only, /api/local/emails,
+because only the local runtime has an email outbox (on AWS the emails go to inboxes).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import threading
+import time
+import uuid
+from email import message_from_bytes, policy
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from mediaflow.stack import LocalStack
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+API_PREFIX = "/api"
+
+
+def http_api_event(method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """An API Gateway HTTP API v2 event, as the $default stage delivers it to Lambda."""
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params[name] = f"{params[name]},{value}" if name in params else value
+    text_body = body.decode("utf-8") if body else None
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {name.lower(): value for name, value in headers.items()},
+        "queryStringParameters": params or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("Host", "127.0.0.1"),
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "body": text_body,
+        "isBase64Encoded": False,
+    }
+
+
+def outbox_messages(stack: LocalStack, job_id: str | None) -> list[dict[str, Any]]:
+    messages = []
+    for path in stack.outbox.messages():
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = message.get_content()
+        if job_id and job_id not in body:
+            continue
+        attributes = {
+            k.removeprefix("X-MediaFlow-Attribute-"): v
+            for k, v in message.items()
+            if k.startswith("X-MediaFlow-Attribute-")
+        }
+        messages.append(
+            {
+                "file": path.name,
+                "subject": message["Subject"],
+                "to": message["To"],
+                "date": message["Date"],
+                "attributes": attributes,
+                "body": body,
+            }
+        )
+    return messages
+
+
+class StatusPageServer:
+    def __init__(self, stack: LocalStack, host: str = "127.0.0.1", port: int = 8080) -> None:
+        self.stack = stack
+        self.function_name = stack.template.physical_ids["StatusApiFunction"]
+        handler = self._handler_class()
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="status-page", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> StatusPageServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def invoke_api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        assert self.stack.runtime is not None
+        event = http_api_event(method, path, query, headers, body)
+        result = self.stack.runtime.invoke(self.function_name, json.dumps(event).encode())
+        if result.function_error:
+            # API Gateway answers a failed integration with 500 and a fixed body.
+            return {
+                "statusCode": 500,
+                "headers": {"content-type": "application/json"},
+                "body": json.dumps({"message": "Internal Server Error"}),
+            }
+        return json.loads(result.payload)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "MediaFlowLocal/1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # quiet: `mediaflow up` prints its own summary
+
+            def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                for name, value in (headers or {}).items():
+                    if name.lower() not in {"content-length", "content-type"}:
+                        self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _api(self) -> None:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = url.path[len(API_PREFIX) :] or "/"
+                if path == "/local/emails":
+                    job_id = dict(parse_qsl(url.query)).get("jobId")
+                    payload = json.dumps({"emails": outbox_messages(server.stack, job_id)}).encode()
+                    self._send(200, payload, "application/json")
+                    return
+                response = server.invoke_api(self.command, path, url.query, dict(self.headers.items()), body)
+                raw = response.get("body") or ""
+                data = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
+                headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+                self._send(
+                    int(response.get("statusCode", 200)),
+                    data,
+                    headers.pop("Content-Type", headers.pop("content-type", "application/json")),
+                    headers,
+                )
+
+            def _static(self) -> None:
+                path = urlsplit(self.path).path
+                if path == "/config.js":
+                    config = {"apiUrl": API_PREFIX, "local": True, "auth": None}
+                    self._send(200, f"window.MEDIAFLOW_CONFIG = {json.dumps(config)};\n".encode(), "text/javascript")
+                    return
+                relative = "index.html" if path in ("", "/") else path.lstrip("/")
+                file = (FRONTEND / relative).resolve()
+                if not file.is_file() or FRONTEND.resolve() not in file.parents:
+                    self._send(404, b"not found", "text/plain")
+                    return
+                content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                self._send(200, file.read_bytes(), content_type)
+
+            def do_GET(self) -> None:
+                self._api() if self.path.startswith(API_PREFIX + "/") else self._static()
+
+            def do_POST(self) -> None:
+                if self.path.startswith(API_PREFIX + "/"):
+                    self._api()
+                else:
+                    self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"", "text/plain")
+
+            def do_OPTIONS(self) -> None:
+                if self.path.startswith(API_PREFIX + "/"):
+                    self._api()
+                else:
+                    self._send(HTTPStatus.NO_CONTENT, b"", "text/plain")
+
+        return Handler

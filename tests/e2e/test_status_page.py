@@ -1,0 +1,112 @@
+"""The status page in real headless Chromium against the local stack (`mediaflow up`'s server)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from mediaflow.stack import LocalStack
+from mediaflow.web import StatusPageServer
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = os.environ.get("MEDIAFLOW_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def page_url(stack: LocalStack) -> Iterator[str]:
+    server = StatusPageServer(stack, port=0).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _upload_and_open(page: Page, url: str, file: Path) -> None:
+    page.goto(url)
+    page.set_input_files("#file-input", str(file))
+    expect(page.locator("#upload-list")).to_contain_text("uploaded", timeout=30_000)
+    row = page.locator("#job-rows tr", has_text=file.name).first
+    expect(row).to_be_visible(timeout=30_000)  # the list refreshes itself: no reload
+    row.click()
+
+
+def test_upload_a_photo_and_watch_it_succeed(page: Page, page_url: str, samples: dict[str, Path]) -> None:
+    _upload_and_open(page, page_url, samples["astronaut-portrait-exif6.jpg"])
+
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=60_000)
+    renditions = page.locator("#renditions img")
+    expect(renditions).to_have_count(2)
+    page.wait_for_function("[...document.querySelectorAll('#renditions img')].every(i => i.naturalWidth > 0)")
+    assert page.locator("#renditions img").first.evaluate("i => i.naturalHeight > i.naturalWidth"), "portrait"
+    expect(page.locator("#detections")).to_contain_text("face")
+    expect(page.locator("#detections .box")).to_have_count(1)
+    expect(page.locator('#graph g[data-state="AggregateImage"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator('#graph g[data-state="DuplicateEvent"]')).to_have_attribute("data-status", "idle")
+    expect(page.locator("#emails")).to_contain_text("MediaFlow job SUCCEEDED (image)", timeout=10_000)
+    _shot(page, "job-succeeded")
+
+
+def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
+    page: Page, page_url: str, samples: dict[str, Path], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken photo.jpg"
+    data = samples["rocket.jpg"].read_bytes()
+    broken.write_bytes(data[: len(data) // 3])
+    _upload_and_open(page, page_url, broken)
+
+    expect(page.locator("#job-status")).to_have_text("FAILED", timeout=60_000)
+    expect(page.locator("#failure-error")).to_have_text("CorruptMedia")
+    expect(page.locator("#failure")).to_contain_text("damaged or truncated")
+    expect(page.locator('#graph g[data-state="Validate"]')).to_have_attribute("data-status", "failed")
+    expect(page.locator('#graph g[data-state="JobFailed"]')).to_have_attribute("data-status", "failed")
+    expect(page.locator('#graph g[data-state="NotifyFailure"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#renditions-block")).to_be_hidden()
+    _shot(page, "job-failed")
+
+
+def test_works_on_a_phone_sized_screen(browser: Browser, page_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.goto(page_url)
+    expect(phone.get_by_label("Choose files to upload")).to_be_attached()
+    expect(
+        phone.get_by_role("button", name="Drop an image or video here, or press Enter to choose a file")
+    ).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"no horizontal scrolling on a phone (content is {width}px wide)"
+    _shot(phone, "phone")
+    context.close()
