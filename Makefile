@@ -16,6 +16,7 @@ run: setup
 	$(BIN)/mediaflow process samples/*
 
 up: setup
+	$(BIN)/mediaflow samples samples
 	$(BIN)/mediaflow up
 
 lint: setup
@@ -26,7 +27,6 @@ test: setup lint
 	$(BIN)/pytest -q
 
 bench: setup
-	command -v ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg)
 	$(BIN)/python bench/bench_renditions.py
 	$(BIN)/python bench/bench_frames.py
 	$(BIN)/python bench/bench_detect.py

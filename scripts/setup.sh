@@ -28,14 +28,18 @@ if [ ! -x .tools/checkov/bin/checkov ] || ! grep -qx "$CHECKOV_VERSION" .tools/c
   echo "$CHECKOV_VERSION" > .tools/checkov/.version
 fi
 
-# Node: asl-validator for the state machine gate (package-lock.json pins it).
-if ! command -v npm >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq nodejs npm
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq nodejs npm
-  fi
+# Debian packages: chromium for the browser tests, ffmpeg for bench/bench_frames.py's peer.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node: asl-validator for the state machine gate (package-lock.json pins it).
 if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules/.installed

@@ -69,7 +69,10 @@ def health() -> dict[str, str]:
 
 @app.post("/uploads")
 def create_upload() -> dict[str, Any]:
-    body = app.current_event.json_body if app.current_event.body else None
+    try:
+        body = app.current_event.json_body if app.current_event.body else None
+    except json.JSONDecodeError as err:
+        raise BadRequestError("the body is not valid JSON") from err
     if not isinstance(body, dict):
         raise BadRequestError("expected a JSON object with filename and contentType")
     filename = _safe_filename(str(body.get("filename", "")))

@@ -17,7 +17,9 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 
 def test_globals_merge_into_each_function() -> None:
     template = bind_template(TEMPLATE, "demo")
-    (transform,) = [r for r in template.resources() if r.logical_id == "TransformImageFunction"]
+    (transform,) = [
+        r for r in template.resources_of_type("AWS::Serverless::Function") if r.logical_id == "TransformImageFunction"
+    ]
     spec = function_spec(template, transform, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
     assert spec.timeout_seconds == 120 and spec.memory_mb == 1536  # function values win over Globals
     assert spec.environment["MEDIA_BUCKET"] == "demo-mediabucket-local"  # from Globals, !Ref resolved
@@ -29,7 +31,9 @@ def test_globals_merge_into_each_function() -> None:
 
 def test_parameter_overrides_flow_into_function_environment() -> None:
     template = bind_template(TEMPLATE, "demo", {"RenditionWidths": "100,200", "WebpMethod": "4"})
-    (transform,) = [r for r in template.resources() if r.logical_id == "TransformImageFunction"]
+    (transform,) = [
+        r for r in template.resources_of_type("AWS::Serverless::Function") if r.logical_id == "TransformImageFunction"
+    ]
     spec = function_spec(template, transform, {})
     assert spec.environment["RENDITION_WIDTHS"] == "100,200"
     assert spec.environment["WEBP_METHOD"] == "4"
