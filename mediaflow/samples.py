@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -59,6 +61,29 @@ def coffee_jpeg() -> bytes:
     return out.getvalue()
 
 
+def encode_all(container: Any, stream: Any, frames: Iterable[Any]) -> None:
+    """Encode every frame into `stream`, mux the packets, then flush the encoder."""
+    for frame in frames:
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def tone_frames(seconds: float, rate: int = 44100, block: int = 1024) -> Iterator[Any]:
+    """A quiet 440 Hz sine as mono float audio frames."""
+    import av
+    import numpy as np
+
+    for index in range(int(seconds * rate / block)):
+        t = (np.arange(block) + index * block) / rate
+        frame = av.AudioFrame.from_ndarray(
+            (0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1), format="fltp", layout="mono"
+        )
+        frame.sample_rate = rate
+        yield frame
+
+
 def pan_zoom_video(
     path: Path,
     seconds: float = 12.0,
@@ -87,31 +112,23 @@ def pan_zoom_video(
     if rotation:
         video.set_display_rotation(rotation)
     tone = container.add_stream("aac", rate=44100) if audio else None
-    for index in range(frames):
-        progress = index / max(1, frames - 1)
-        zoom = 1.0 + 0.25 * progress  # crop shrinks: the camera moves in
-        crop_w = picture.width / zoom
-        crop_h = min(picture.height / zoom, crop_w * height / width)
-        left = (picture.width - crop_w) * progress
-        top = (picture.height - crop_h) * 0.2
-        frame_image = picture.resize(
-            (width, height), Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h)
-        )
-        for packet in video.encode(av.VideoFrame.from_ndarray(np.asarray(frame_image), format="rgb24")):
-            container.mux(packet)
-    for packet in video.encode():
-        container.mux(packet)
+
+    def pictures() -> Iterator[Any]:
+        for index in range(frames):
+            progress = index / max(1, frames - 1)
+            zoom = 1.0 + 0.25 * progress  # crop shrinks: the camera moves in
+            crop_w = picture.width / zoom
+            crop_h = min(picture.height / zoom, crop_w * height / width)
+            left = (picture.width - crop_w) * progress
+            top = (picture.height - crop_h) * 0.2
+            frame_image = picture.resize(
+                (width, height), Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h)
+            )
+            yield av.VideoFrame.from_ndarray(np.asarray(frame_image), format="rgb24")
+
+    encode_all(container, video, pictures())
     if tone is not None:
-        samples_per_frame, rate = 1024, 44100
-        for block in range(int(seconds * rate / samples_per_frame)):
-            t = (np.arange(samples_per_frame) + block * samples_per_frame) / rate
-            pcm = (0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
-            audio_frame = av.AudioFrame.from_ndarray(pcm, format="fltp", layout="mono")
-            audio_frame.sample_rate = rate
-            for packet in tone.encode(audio_frame):
-                container.mux(packet)
-        for packet in tone.encode():
-            container.mux(packet)
+        encode_all(container, tone, tone_frames(seconds))
     container.close()
     return path
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from mediaflow.samples import pan_zoom_video
+from mediaflow.samples import encode_all, pan_zoom_video, tone_frames
 
 
 def long_low_res_clip(path: Path, minutes: float = 20, fps: int = 2) -> Path:
@@ -17,17 +17,7 @@ def long_low_res_clip(path: Path, minutes: float = 20, fps: int = 2) -> Path:
 
 def audio_only_mp4(path: Path, seconds: float = 2.0) -> Path:
     container = av.open(str(path), "w", format="mp4")
-    stream = container.add_stream("aac", rate=44100)
-    for block in range(int(seconds * 44100 / 1024)):
-        t = (np.arange(1024) + block * 1024) / 44100
-        frame = av.AudioFrame.from_ndarray(
-            (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1), format="fltp", layout="mono"
-        )
-        frame.sample_rate = 44100
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+    encode_all(container, container.add_stream("aac", rate=44100), tone_frames(seconds))
     container.close()
     return path
 

@@ -51,3 +51,19 @@ def emails_about(stack: LocalStack, job_id: str) -> list[EmailMessage]:
         if job_id in message.get_content():
             found.append(message)
     return found
+
+
+def function_pool(stack: LocalStack, logical_id: str) -> Any:
+    """The local worker pool running one of the template's functions (to inject faults)."""
+    assert stack.runtime is not None
+    pool = stack.runtime.find(stack.template.physical_ids[logical_id])
+    assert pool is not None
+    return pool
+
+
+def function_error(error_type: str, message: str) -> Any:
+    """What a handler raising `error_type` returns through Lambda."""
+    from mediaflow.lambda_workers import InvocationResult
+
+    body = {"errorType": error_type, "errorMessage": message, "stackTrace": []}
+    return InvocationResult(json.dumps(body).encode(), "Unhandled")

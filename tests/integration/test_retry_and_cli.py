@@ -13,7 +13,7 @@ import pytest
 
 from mediaflow.lambda_workers import InvocationResult
 from mediaflow.stack import LocalStack
-from tests.integration.jobs import run_upload
+from tests.integration.jobs import function_error, function_pool, run_upload
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +23,7 @@ AWS_CLI = Path(sys.executable).with_name("aws")
 def test_lambda_service_error_is_retried_then_succeeds(
     stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert stack.runtime is not None
-    pool = stack.runtime.find(stack.template.physical_ids["TransformImageFunction"])
-    assert pool is not None
+    pool = function_pool(stack, "TransformImageFunction")
     real_invoke = pool.invoke
     calls: list[int] = []
 
@@ -47,15 +45,12 @@ def test_lambda_service_error_is_retried_then_succeeds(
 def test_function_error_is_caught_not_retried(
     stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert stack.runtime is not None
-    pool = stack.runtime.find(stack.template.physical_ids["TransformImageFunction"])
-    assert pool is not None
+    pool = function_pool(stack, "TransformImageFunction")
     calls: list[int] = []
 
     def failing_invoke(payload: bytes) -> InvocationResult:
         calls.append(1)
-        body = {"errorType": "KeyError", "errorMessage": "'renditions'", "stackTrace": []}
-        return InvocationResult(json.dumps(body).encode(), "Unhandled")
+        return function_error("KeyError", "'renditions'")
 
     monkeypatch.setattr(pool, "invoke", failing_invoke)
     run = run_upload(stack, samples["coffee.jpg"].read_bytes() + b"catch", "uploads/catch.jpg")

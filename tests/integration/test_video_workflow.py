@@ -14,7 +14,7 @@ from PIL import Image
 from mediaflow.lambda_workers import InvocationResult
 from mediaflow.samples import pan_zoom_video
 from mediaflow.stack import LocalStack, StackSettings
-from tests.integration.jobs import JobRun, emails_about, run_upload
+from tests.integration.jobs import JobRun, emails_about, function_error, function_pool, run_upload
 from tests.videos import audio_only_mp4, corrupt, long_low_res_clip, truncated
 
 pytestmark = pytest.mark.integration
@@ -111,9 +111,7 @@ def test_zero_byte_mp4(stack: LocalStack) -> None:
 def test_a_failing_batch_is_retried_then_fails_the_job_naming_it(
     stack: LocalStack, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert stack.runtime is not None
-    pool = stack.runtime.find(stack.template.physical_ids["DetectObjectsFunction"])
-    assert pool is not None
+    pool = function_pool(stack, "DetectObjectsFunction")
     real_invoke = pool.invoke
     attempts: list[int] = []
 
@@ -121,9 +119,7 @@ def test_a_failing_batch_is_retried_then_fails_the_job_naming_it(
         event = json.loads(payload)
         if event.get("batch", {}).get("batch") == 1:
             attempts.append(1)
-            message = "batch 1 (frames 10-11) failed: OSError: frame decode error"
-            body = {"errorType": "DetectionFailed", "errorMessage": message, "stackTrace": []}
-            return InvocationResult(json.dumps(body).encode(), "Unhandled")
+            return function_error("DetectionFailed", "batch 1 (frames 10-11) failed: OSError: frame decode error")
         return real_invoke(payload)
 
     monkeypatch.setattr(pool, "invoke", batch_one_fails)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sampler import sample_frames, sample_times
 
-from mediaflow.samples import pan_zoom_video
+from mediaflow.samples import encode_all, pan_zoom_video
 from mediaflow_shared.errors import CorruptMedia, UnsupportedMediaType
 from mediaflow_shared.sniff import sniff
 from mediaflow_shared.video import probe_video
@@ -22,12 +22,11 @@ def _numbered_clip(path: Path, seconds: int, fps: int, gop: int) -> Path:
     stream = container.add_stream("libx264", rate=fps)
     stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
     stream.options = {"g": str(gop), "preset": "ultrafast"}
-    for index in range(seconds * fps):
-        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), index % 256, np.uint8), format="rgb24")
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+    frames = (
+        av.VideoFrame.from_ndarray(np.full((48, 64, 3), index % 256, np.uint8), format="rgb24")
+        for index in range(seconds * fps)
+    )
+    encode_all(container, stream, frames)
     container.close()
     return path
 

@@ -43,19 +43,23 @@ def head_upload(bucket: str, key: str) -> dict[str, Any]:
         raise
 
 
-def read_upload(bucket: str, key: str, etag: str, byte_range: str | None = None) -> bytes:
-    """Read the upload as the event saw it: IfMatch guards against a newer overwrite."""
+def _open_upload(bucket: str, key: str, etag: str, byte_range: str | None = None) -> Any:
+    """GetObject as the event saw it: IfMatch guards against a newer overwrite."""
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "IfMatch": f'"{etag}"'}
     if byte_range:
         kwargs["Range"] = byte_range
     try:
-        return s3_client().get_object(**kwargs)["Body"].read()
+        return s3_client().get_object(**kwargs)["Body"]
     except ClientError as err:
         if _is_missing(err):
             raise UploadNotFound(f"s3://{bucket}/{key} does not exist (deleted before processing?)") from err
         if _is_changed(err):
             raise UploadChanged(f"s3://{bucket}/{key} was overwritten after this event (etag {etag})") from err
         raise
+
+
+def read_upload(bucket: str, key: str, etag: str, byte_range: str | None = None) -> bytes:
+    return _open_upload(bucket, key, etag, byte_range).read()
 
 
 @contextmanager
@@ -66,14 +70,7 @@ def download_to_temp(upload: Upload) -> Iterator[str]:
     handle, path = tempfile.mkstemp(prefix="mediaflow-", dir=os.environ.get("TMPDIR"))
     os.close(handle)
     try:
-        try:
-            body = s3_client().get_object(Bucket=upload.bucket, Key=upload.key, IfMatch=f'"{upload.etag}"')["Body"]
-        except ClientError as err:
-            if _is_missing(err):
-                raise UploadNotFound(f"s3://{upload.bucket}/{upload.key} does not exist") from err
-            if _is_changed(err):
-                raise UploadChanged(f"s3://{upload.bucket}/{upload.key} was overwritten after this event") from err
-            raise
+        body = _open_upload(upload.bucket, upload.key, upload.etag)
         with open(path, "wb") as out:
             for chunk in body.iter_chunks(chunk_size=1024 * 1024):
                 out.write(chunk)
