@@ -1,12 +1,14 @@
 """DiscardPartialOutputs: on the failure path, delete whatever a failed job already wrote.
 
 A job either succeeds with all of its outputs or fails with none: this removes the job's
-outputs/<jobId>/ and work/<jobId>/ prefixes (all versions' current objects) before the
-failure is recorded and notified. The upload itself is never touched.
+outputs/<jobId>/ and work/<jobId>/ prefixes before the failure is recorded and notified.
+The upload itself is never touched. It also returns the error's message in plain words for
+the failure email: a Lambda error's Cause is a JSON document with a stack trace.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -30,8 +32,20 @@ def discard(bucket: str, job_id: str) -> int:
     return deleted
 
 
+def failure_message(error: dict[str, Any]) -> str:
+    """The errorMessage of a Lambda error's JSON cause, or the cause itself."""
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause)
+    except json.JSONDecodeError:
+        return cause[:1000] or error.get("Error", "unknown error")
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return str(parsed["errorMessage"])[:1000]
+    return cause[:1000]
+
+
 @logger.inject_lambda_context(correlation_id_path="executionArn")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deleted = discard(event["bucket"], event["jobId"])
     logger.info("partial outputs discarded", extra={"deleted": deleted})
-    return {"deleted": deleted}
+    return {"deleted": deleted, "message": failure_message(event.get("error", {}))}

@@ -26,7 +26,10 @@ def _assert_failed_cleanly(stack: LocalStack, run: JobRun, error: str, cause_fra
     (email,) = emails_about(stack, run.job["jobId"])
     assert email["Subject"] == f"MediaFlow job FAILED: {error}"
     assert email["X-MediaFlow-Attribute-status"] == "FAILED"
-    assert f"Error: {error}" in email.get_content()
+    body = email.get_content()
+    assert f"Error: {error}" in body
+    assert f"What happened: {json.loads(run.job['errorCause'])['errorMessage']}" in body
+    assert "Traceback" not in body, "the email says what happened in words, not a stack trace"
     assert run.states_entered()[-4:] == ["DiscardPartialOutputs", "RecordFailure", "NotifyFailure", "JobFailed"]
 
 
