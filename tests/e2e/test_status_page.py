@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,3 +111,30 @@ def test_works_on_a_phone_sized_screen(browser: Browser, page_url: str) -> None:
     assert width <= 390, f"no horizontal scrolling on a phone (content is {width}px wide)"
     _shot(phone, "phone")
     context.close()
+
+
+def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
+    page: Page, page_url: str, samples: dict[str, Path]
+) -> None:
+    video = samples["astronaut-pan.mp4"]
+    page.goto(page_url)
+    page.evaluate(
+        """({name, b64, type}) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, {type}));
+            const zone = document.querySelector('#dropzone');
+            zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        {"name": "dropped walk.mp4", "b64": base64.b64encode(video.read_bytes()).decode(), "type": "video/mp4"},
+    )
+    expect(page.locator("#upload-list")).to_contain_text("uploaded", timeout=30_000)
+    page.locator("#job-rows tr", has_text="dropped walk.mp4").first.click()
+
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=90_000)
+    expect(page.locator("#detections")).to_contain_text("face: 0 s")
+    expect(page.locator('#detections img[alt="Contact sheet of sampled frames"]')).to_be_visible()
+    expect(page.locator('#graph g[data-state="DetectBatch"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
+    _shot(page, "video-job")
