@@ -34,9 +34,7 @@ def measure(stack: LocalStack, path: Path) -> dict[str, float]:
     billed_before = stack.runtime.gb_seconds()
     key, etag = stack.upload(path)
     execution = stack.wait_for_execution(key, etag)
-    events = stack.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"], maxResults=1000
-    )["events"]
+    events = stack.execution_history(execution["executionArn"])
     transitions = sum(1 for e in events if e["type"].endswith("StateEntered"))
     requests = sum(
         1

@@ -20,7 +20,7 @@ class WorkFileJanitor:
     def __init__(self, stack: LocalStack, interval: float = 1.0) -> None:
         self.stack = stack
         self.interval = interval
-        self._cleaned: set[str] = set()
+        self._cleaned: set[tuple[str, str | None]] = set()  # (job id, updatedAt): a retried job is new
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="work-file-janitor", daemon=True)
 
@@ -45,6 +45,6 @@ class WorkFileJanitor:
             job_id = job["jobId"]
             if job.get("status") in FINISHED and (job_id, job.get("updatedAt")) not in self._cleaned:
                 self.stack.discard_work_files(job_id)
-                self._cleaned.add((job_id, job.get("updatedAt")))  # type: ignore[arg-type]
+                self._cleaned.add((job_id, job.get("updatedAt")))
                 cleaned.append(job_id)
         return cleaned

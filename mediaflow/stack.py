@@ -195,7 +195,7 @@ class LocalStack:
             if execution_arn:
                 described = sfn.describe_execution(executionArn=execution_arn)
                 # Read the history after the status, so a finished execution's last events are included.
-                history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+                history = self.execution_history(execution_arn)
                 if on_event:
                     for event in history[seen:]:
                         on_event(event)
@@ -204,6 +204,11 @@ class LocalStack:
                     return described
             time.sleep(0.1)
         raise TimeoutError(f"no finished execution for {key} within {timeout} s")
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every history event of an execution (all pages)."""
+        paginator = self.client("stepfunctions").get_paginator("get_execution_history")
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
 
     def job_for_execution(self, execution_arn: str) -> dict[str, Any] | None:
         """The job record of an execution; its id is computed by the first state, DescribeUpload."""

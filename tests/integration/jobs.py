@@ -36,9 +36,7 @@ def run_upload(stack: LocalStack, data: bytes, key: str) -> JobRun:
     """Upload bytes as `key`, wait for the execution it starts, and collect what it produced."""
     etag = stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=data)["ETag"].strip('"')
     execution = stack.wait_for_execution(key, etag, timeout=120)
-    history = stack.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"], maxResults=1000
-    )["events"]
+    history = stack.execution_history(execution["executionArn"])
     job = stack.job_for_execution(execution["executionArn"]) or {}
     outputs = stack.list_outputs(job["jobId"]) if job else []
     return JobRun(key, execution, job, outputs, history)

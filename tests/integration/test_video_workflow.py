@@ -151,7 +151,7 @@ def test_many_batches_stay_within_step_functions_quotas(stack: LocalStack, tmp_p
     assert run.status == "SUCCEEDED", run.execution
     results = _results(stack, run)
     assert abs(len(results["frames"]) - 1200) <= 1
-    assert len(run.history) < HISTORY_LIMIT
+    assert 120 * 5 < len(run.history) < HISTORY_LIMIT  # every page of the history is counted
     payloads = [
         details.get(field, "")
         for event in run.history
