@@ -1,8 +1,9 @@
 """Frame sampling at 1 frame/s from a 60 s 1280x720 H.264 clip: MediaFlow vs cv2 vs the ffmpeg CLI.
 
-Two clips, encoded here with PyAV from a slow pan over a real photograph (scikit-image's
-astronaut, public domain): one with x264's default GOP (a keyframe every 250 frames) and
-one with a 1-second GOP (as many cameras and streaming encoders write). Every method
+Clips encoded here with PyAV from a slow pan over a real photograph (scikit-image's
+astronaut, public domain): one with x264's default GOP (a keyframe every 250 frames), one
+with a 1-second GOP (as many cameras and streaming encoders write), and that one again with
+camera-like sensor grain (sigma 4), closer to real footage. Every method
 delivers the sampled frames as RGB pixels:
 
 - mediaflow: lambdas/extract_frames/sampler.py (keyframe-aware seeking, frames at exact seconds)
@@ -41,6 +42,11 @@ def make_clips(folder: Path) -> dict[str, Path]:
     return {
         "default GOP (250)": pan_zoom_video(folder / "default-gop.mp4", SECONDS, SIZE, FPS, audio=False),
         "1-second GOP": pan_zoom_video(folder / "one-second-gop.mp4", SECONDS, SIZE, FPS, gop=FPS, audio=False),
+        # The same pan with camera-like sensor grain: real footage's P/B-frames carry noise, so
+        # they cost the every-frame decoders more than a pan over a still photograph does.
+        "1-second GOP, sensor grain": pan_zoom_video(
+            folder / "one-second-gop-grain.mp4", SECONDS, SIZE, FPS, gop=FPS, audio=False, noise=4.0
+        ),
     }
 
 
@@ -133,7 +139,7 @@ def main() -> None:
                 print(f"  {method:<10}{median[method] * 1000:>8.0f} ms  {frames[method]['frames']} frames")
             exact = max(abs(t - k) for k, t in enumerate(frames["mediaflow"]["times"]))
             print(f"  mediaflow frames at exact seconds: max |t - k| = {exact * 1000:.1f} ms")
-            target = 1.2 if "default" in label else 5.0
+            target = 1.2 if "default" in label else 5.0  # issue #3's targets
             ratio = median["ffmpeg"] / median["mediaflow"]
             verdict = "met" if ratio >= target else "MISSED"
             print(f"  mediaflow vs ffmpeg CLI  {ratio:5.2f}x  target >= {target}  {verdict}")

@@ -93,11 +93,13 @@ def pan_zoom_video(
     gop: int | None = None,
     audio: bool = True,
     photo: str = "astronaut.png",
+    noise: float = 0.0,
 ) -> Path:
     """An H.264 MP4 that slowly pans and zooms over a real photograph.
 
     `rotation` stores display-matrix rotation (degrees counter-clockwise, as phones write);
-    `gop` sets the keyframe interval in frames (None: the encoder's default)."""
+    `gop` sets the keyframe interval in frames (None: the encoder's default); `noise` adds
+    Gaussian grain of that standard deviation to every frame, as a camera sensor does."""
     import av
     import numpy as np
 
@@ -113,6 +115,8 @@ def pan_zoom_video(
         video.set_display_rotation(rotation)
     tone = container.add_stream("aac", rate=44100) if audio else None
 
+    rng = np.random.default_rng(0)
+
     def pictures() -> Iterator[Any]:
         for index in range(frames):
             progress = index / max(1, frames - 1)
@@ -124,7 +128,11 @@ def pan_zoom_video(
             frame_image = picture.resize(
                 (width, height), Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h)
             )
-            yield av.VideoFrame.from_ndarray(np.asarray(frame_image), format="rgb24")
+            pixels = np.asarray(frame_image)
+            if noise:
+                grain = rng.normal(0, noise, pixels.shape)
+                pixels = np.clip(pixels + grain, 0, 255).astype(np.uint8)
+            yield av.VideoFrame.from_ndarray(pixels, format="rgb24")
 
     encode_all(container, video, pictures())
     if tone is not None:
