@@ -36,3 +36,14 @@ def corrupt(source: Path, path: Path) -> Path:
     data[64:] = rng.integers(0, 256, len(data) - 64, dtype=np.uint8).tobytes()
     path.write_bytes(bytes(data))
     return path
+
+
+def zero_duration_mp4(path: Path) -> Path:
+    """An MP4 written for an H.264 track that never got a frame (a recording stopped at once):
+    the muxer drops the empty track, leaving a valid file with zero duration and no streams."""
+    container = av.open(str(path), "w")
+    stream = container.add_stream("libx264", rate=25)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    container.start_encoding()
+    container.close()
+    return path

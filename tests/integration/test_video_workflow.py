@@ -15,7 +15,7 @@ from mediaflow.lambda_workers import InvocationResult
 from mediaflow.samples import pan_zoom_video
 from mediaflow.stack import LocalStack, StackSettings
 from tests.integration.jobs import JobRun, emails_about, function_error, function_pool, run_upload
-from tests.videos import audio_only_mp4, corrupt, long_low_res_clip, truncated
+from tests.videos import audio_only_mp4, corrupt, long_low_res_clip, truncated, zero_duration_mp4
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +33,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "audio_only": audio_only_mp4(folder / "audio-only.mp4"),
         "truncated": truncated(pan, folder / "truncated.mp4"),
         "corrupt": corrupt(pan, folder / "corrupt.mp4"),
+        "zero_duration": zero_duration_mp4(folder / "zero-duration.mp4"),
     }
 
 
@@ -88,6 +89,7 @@ def test_work_files_are_removed_when_the_job_ends(stack: LocalStack, videos: dic
         ("audio_only", "uploads/podcast.mp4", "UnsupportedMediaType", "has no video stream (only audio)"),
         ("truncated", "uploads/cut.mp4", "CorruptMedia", "cannot be opened as video"),
         ("corrupt", "uploads/garbage.mp4", "CorruptMedia", "uploads/garbage.mp4"),
+        ("zero_duration", "uploads/stopped at once.mp4", "EmptyMedia", "no audio or video streams (zero duration)"),
     ],
 )
 def test_bad_videos_fail_with_named_errors(

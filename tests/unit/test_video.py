@@ -10,10 +10,10 @@ import pytest
 from sampler import sample_frames, sample_times
 
 from mediaflow.samples import encode_all, pan_zoom_video
-from mediaflow_shared.errors import CorruptMedia, UnsupportedMediaType
+from mediaflow_shared.errors import CorruptMedia, EmptyMedia, UnsupportedMediaType
 from mediaflow_shared.sniff import sniff
 from mediaflow_shared.video import probe_video
-from tests.videos import audio_only_mp4, truncated
+from tests.videos import audio_only_mp4, truncated, zero_duration_mp4
 
 
 def _numbered_clip(path: Path, seconds: int, fps: int, gop: int) -> Path:
@@ -53,6 +53,11 @@ def test_probe_names_audio_only_and_truncated_files(tmp_path: Path) -> None:
     clip = pan_zoom_video(tmp_path / "v.mp4", seconds=2, size=(64, 36), audio=False)
     with pytest.raises(CorruptMedia):
         probe_video(str(truncated(clip, tmp_path / "t.mp4")), "t.mp4")
+
+
+def test_probe_names_a_zero_duration_video(tmp_path: Path) -> None:
+    with pytest.raises(EmptyMedia):
+        probe_video(str(zero_duration_mp4(tmp_path / "z.mp4")), "z.mp4")
 
 
 def test_sample_times_cover_the_duration() -> None:

@@ -52,6 +52,8 @@ def upright(frame: av.VideoFrame) -> np.ndarray:
 
 def probe_video(path: str, name: str) -> VideoInfo:
     with open_container(path, name) as container:
+        if not container.streams:  # what muxers leave of a recording stopped before its first frame
+            raise EmptyMedia(f"{name} contains no audio or video streams (zero duration)")
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams}) or ["no streams"]
             raise UnsupportedMediaType(f"{name} has no video stream (only {', '.join(kinds)})")
