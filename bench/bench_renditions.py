@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "lambdas" / "transform_image"), str(REPO)]
+sys.path[:0] = [str(REPO / "lambdas" / "transform_image"), str(REPO / "lambdas" / "shared"), str(REPO)]
 
 WIDTHS = (1280, 640, 320)
 JPEG_QUALITY, WEBP_QUALITY, WEBP_METHOD = 82, 80, 2

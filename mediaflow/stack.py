@@ -143,17 +143,18 @@ class LocalStack:
     def work_prefix(self) -> str:
         return self.template.parameters["WorkPrefix"]
 
+    def _keys_under(self, prefix: str) -> list[str]:
+        pages = self.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
     def list_work_files(self, job_id: str) -> list[str]:
-        response = self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=f"{self.work_prefix}{job_id}/")
-        return [obj["Key"] for obj in response.get("Contents", [])]
+        return self._keys_under(f"{self.work_prefix}{job_id}/")
 
     def discard_work_files(self, job_id: str) -> None:
         keys = self.list_work_files(job_id)
-        while keys:
-            self.client("s3").delete_objects(
-                Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys[:1000]], "Quiet": True}
-            )
-            keys = self.list_work_files(job_id)
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            self.client("s3").delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     # -- jobs --------------------------------------------------------------------------
 
@@ -230,6 +231,4 @@ class LocalStack:
         return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
 
     def list_outputs(self, job_id: str) -> list[str]:
-        prefix = f"{self.output_prefix}{job_id}/"
-        response = self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=prefix)
-        return [obj["Key"] for obj in response.get("Contents", [])]
+        return self._keys_under(f"{self.output_prefix}{job_id}/")

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from artefacts import contact_sheet, draw_detections, jpeg, open_upright
+from artefacts import contact_sheet, draw_detections, jpeg
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from PIL import Image
 from results import best_frame_per_label, label_summary, timeline
 
 from mediaflow_shared.config import env_str
 from mediaflow_shared.errors import DetectionIncomplete
+from mediaflow_shared.images import open_upright
 from mediaflow_shared.storage import read_upload, s3_client
 
 logger = Logger()
@@ -24,6 +26,7 @@ tracer = Tracer()
 metrics = Metrics()
 
 ANNOTATED_LABELS = 5
+ARTEFACT_MAX_SIDE = 1280
 CONTACT_SHEET_TILES = 24
 
 
@@ -69,16 +72,27 @@ def aggregate(event: dict[str, Any]) -> dict[str, Any]:
         frames = detection["frames"]
         segments = []
 
-    def frame_image(frame: dict[str, Any]) -> Any:
-        if media["kind"] == "video":
-            return open_upright(s3_client().get_object(Bucket=bucket, Key=frame["key"])["Body"].read())
-        return open_upright(read_upload(bucket, media["key"], media["etag"]))
+    decoded: dict[int, Image.Image] = {}  # frame index -> upright image: each frame is read once
 
-    annotated = []
+    def frame_image(frame: dict[str, Any]) -> Image.Image:
+        if frame["index"] not in decoded:
+            if media["kind"] == "video":
+                data = s3_client().get_object(Bucket=bucket, Key=frame["key"])["Body"].read()
+            else:
+                data = read_upload(bucket, media["key"], media["etag"])
+            decoded[frame["index"]] = open_upright(data, ARTEFACT_MAX_SIDE)
+        return decoded[frame["index"]]
+
+    # One annotated image per distinct frame: labels whose best frame is the same share it.
+    best_frames: dict[int, tuple[dict[str, Any], list[str]]] = {}
     for label, frame in best_frame_per_label(frames, ANNOTATED_LABELS).items():
+        best_frames.setdefault(frame["index"], (frame, []))[1].append(label)
+    annotated = []
+    for frame, frame_labels in best_frames.values():
         image = draw_detections(frame_image(frame), frame["detections"])
-        key = _put(bucket, f"{prefix}annotated/{label}-{frame['index']:06d}.jpg", jpeg(image), "image/jpeg")
-        annotated.append({"label": label, "key": key, "time": frame["time"]})
+        name = "_".join(frame_labels)
+        key = _put(bucket, f"{prefix}annotated/{name}-{frame['index']:06d}.jpg", jpeg(image), "image/jpeg")
+        annotated.append({"label": ", ".join(frame_labels), "key": key, "time": frame["time"]})
 
     sheet_key = None
     if media["kind"] == "video" and frames:

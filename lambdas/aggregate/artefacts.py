@@ -5,22 +5,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
 _COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240)]
 
 
 def _colour(label: str) -> tuple[int, int, int]:
     return _COLOURS[sum(map(ord, label)) % len(_COLOURS)]
-
-
-def open_upright(data: bytes, max_side: int = 1280) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    if image.format == "JPEG":
-        image.draft("RGB", (max_side, max_side))
-    image = ImageOps.exif_transpose(image).convert("RGB")
-    image.thumbnail((max_side, max_side), Image.Resampling.BOX)
-    return image
 
 
 def draw_detections(image: Image.Image, detections: list[dict[str, Any]]) -> Image.Image:

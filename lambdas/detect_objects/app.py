@@ -6,7 +6,6 @@ A batch that cannot be processed raises DetectionFailed naming the batch and its
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from typing import Any
@@ -16,10 +15,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from detectors import detector_from_environment
-from PIL import Image, ImageOps
 
 from mediaflow_shared.config import env_str
 from mediaflow_shared.errors import CorruptMedia, DetectionFailed
+from mediaflow_shared.images import open_upright
 from mediaflow_shared.storage import read_upload, s3_client
 
 logger = Logger()
@@ -34,13 +33,7 @@ def detections_key(job_id: str, name: str) -> str:
 
 
 def _upright_rgb(data: bytes, max_side: int | None = None) -> np.ndarray:
-    image = Image.open(io.BytesIO(data))
-    if max_side and image.format == "JPEG":
-        image.draft("RGB", (max_side, max_side))
-    image = ImageOps.exif_transpose(image).convert("RGB")
-    if max_side and max(image.size) > max_side:
-        image.thumbnail((max_side, max_side), Image.Resampling.BOX)
-    return np.asarray(image)
+    return np.asarray(open_upright(data, max_side))
 
 
 def _summary(frames: list[dict[str, Any]]) -> dict[str, Any]:

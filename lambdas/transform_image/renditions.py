@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFilter
 
-_TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+from mediaflow_shared.images import TRANSPOSING_ORIENTATIONS
+
 # EXIF Orientation -> the transpose that displays the picture upright (as ImageOps.exif_transpose).
 _ORIENTATION_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -89,12 +90,15 @@ def _encode(image: Image.Image, fmt: str, spec: RenditionSpec, icc_profile: byte
     return out.getvalue()
 
 
-def _decode_for_width(data: bytes, largest_width: int) -> tuple[Image.Image, int, bytes | None]:
-    """Decode just enough pixels for `largest_width`; returns (stored-orientation image, EXIF orientation, ICC)."""
+def _decode_for_widths(data: bytes, requested: tuple[int, ...]) -> tuple[Image.Image, int, bytes | None, list[int]]:
+    """Open once, plan the widths, and decode just enough pixels for the largest.
+
+    Returns (stored-orientation image, EXIF orientation, ICC profile, widths largest first)."""
     image = Image.open(io.BytesIO(data))  # in-memory: nothing to close once loaded
     orientation = image.getexif().get(0x0112, 1)
-    display_width = image.height if orientation in _TRANSPOSING_ORIENTATIONS else image.width
-    scale = largest_width / display_width
+    display_width = _oriented_size(image.width, image.height, orientation)[0]
+    widths = plan_widths(requested, display_width)
+    scale = widths[0] / display_width
     if image.format == "JPEG" and scale < 1:
         # DCT-domain scaling (1/2, 1/4, 1/8) to the smallest size still >= the target.
         image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
@@ -102,7 +106,7 @@ def _decode_for_width(data: bytes, largest_width: int) -> tuple[Image.Image, int
     image.load()
     decoded = image if image.mode in ("RGB", "RGBA", "L", "LA") else _normalise_mode(image)
     decoded.info = {}  # Pillow re-emits comments/XMP found in info; renditions carry no metadata
-    return decoded, orientation, icc_profile
+    return decoded, orientation, icc_profile, widths
 
 
 def _normalise_mode(image: Image.Image) -> Image.Image:
@@ -125,18 +129,11 @@ def _shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def _oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
-    return (height, width) if orientation in _TRANSPOSING_ORIENTATIONS else (width, height)
-
-
-def source_width(data: bytes) -> int:
-    with Image.open(io.BytesIO(data)) as image:
-        orientation = image.getexif().get(0x0112, 1)
-        return image.height if orientation in _TRANSPOSING_ORIENTATIONS else image.width
+    return (height, width) if orientation in TRANSPOSING_ORIENTATIONS else (width, height)
 
 
 def make_renditions(data: bytes, spec: RenditionSpec) -> list[Rendition]:
-    widths = plan_widths(spec.widths, source_width(data))
-    decoded, orientation, icc_profile = _decode_for_width(data, widths[0])
+    decoded, orientation, icc_profile, widths = _decode_for_widths(data, spec.widths)
     display_w, display_h = _oriented_size(decoded.width, decoded.height, orientation)
     current = None
     renditions = []

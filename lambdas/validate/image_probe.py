@@ -9,9 +9,8 @@ from typing import Any
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from mediaflow_shared.errors import CorruptMedia, MediaTooLarge, UnsupportedMediaType
+from mediaflow_shared.images import TRANSPOSING_ORIENTATIONS
 
-# Orientations 5-8 rotate by 90 degrees: the displayed width is the stored height.
-_TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 _PIL_FORMATS = {
     "JPEG": "jpeg",
     "PNG": "png",
@@ -79,7 +78,7 @@ def probe_image(data: bytes, *, expected_format: str, max_pixels: int, include_g
             raise CorruptMedia(f"{name} cannot be decoded: {err}") from err
 
     width, height = stored_width, stored_height
-    if orientation in _TRANSPOSING_ORIENTATIONS:
+    if orientation in TRANSPOSING_ORIENTATIONS:
         width, height = height, width
     return {
         "width": width,
