@@ -31,7 +31,7 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python bench/bench_renditions.py
-	$(BIN)/python bench/bench_frames.py
+	$(BIN)/python bench/bench_frames.py --clips .bench-clips
 	$(BIN)/python bench/bench_detect.py
 
 clean:

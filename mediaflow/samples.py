@@ -94,12 +94,15 @@ def pan_zoom_video(
     audio: bool = True,
     photo: str = "astronaut.png",
     noise: float = 0.0,
+    bitrate: int | None = None,
 ) -> Path:
     """An H.264 MP4 that slowly pans and zooms over a real photograph.
 
     `rotation` stores display-matrix rotation (degrees counter-clockwise, as phones write);
     `gop` sets the keyframe interval in frames (None: the encoder's default); `noise` adds
-    Gaussian grain of that standard deviation to every frame, as a camera sensor does."""
+    Gaussian grain of that standard deviation to every frame, as a camera sensor does;
+    `bitrate` (bits/s) replaces x264's default constant-quality mode (CRF 23) with a target
+    bitrate, as cameras record (phones write 720p at about 8 Mbit/s)."""
     import av
     import numpy as np
 
@@ -111,6 +114,8 @@ def pan_zoom_video(
     video = container.add_stream("libx264", rate=fps)
     video.width, video.height, video.pix_fmt = width, height, "yuv420p"
     video.options = {"preset": "veryfast", **({"g": str(gop)} if gop else {})}
+    if bitrate:
+        video.bit_rate = bitrate
     if rotation:
         video.set_display_rotation(rotation)
     tone = container.add_stream("aac", rate=44100) if audio else None
