@@ -80,3 +80,13 @@ def test_sampled_frames_are_upright(tmp_path: Path) -> None:
     clip = pan_zoom_video(tmp_path / "r.mp4", seconds=1, size=(320, 180), fps=10, rotation=90, audio=False)
     (frame,) = list(sample_frames(str(clip), 1.0, 1.0))
     assert frame.image.shape == (320, 180, 3)
+
+
+def test_camera_like_sample_clips_carry_grain_at_the_requested_bitrate(tmp_path: Path) -> None:
+    """bench/bench_frames.py's camera clips: grain plus a target bitrate instead of CRF 23."""
+    seconds, bitrate = 2, 1_000_000
+    camera = pan_zoom_video(tmp_path / "c.mp4", seconds, (320, 180), audio=False, noise=3.0, bitrate=bitrate)
+    plain = pan_zoom_video(tmp_path / "p.mp4", seconds, (320, 180), audio=False)
+    measured = camera.stat().st_size * 8 / seconds
+    assert 0.6 * bitrate < measured < 1.4 * bitrate
+    assert plain.stat().st_size * 3 < camera.stat().st_size  # the smooth pan at CRF 23 is far smaller
