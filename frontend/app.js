@@ -72,12 +72,15 @@ function setUpUpload() {
 
 // ---- jobs list -------------------------------------------------------------------------
 
+// uploads/<uuid>/<name>: the uuid only keeps uploads apart; people know their file by its name.
+const fileName = (key) => (key ? key.split("/").pop() : "");
+
 function jobRow(job) {
   const open = () => showJob(job.jobId);
   return el("tr", { tabindex: "0", "data-job": job.jobId, onclick: open, onkeydown: (e) => { if (e.key === "Enter") open(); } },
-    el("td", {}, job.key || job.jobId),
-    el("td", {}, job.kind || ""),
-    el("td", {}, el("span", { class: `status ${job.status}` }, job.status), job.error ? ` ${job.error}` : ""),
+    el("td", { title: job.key || job.jobId }, fileName(job.key) || job.jobId),
+    el("td", {}, job.kind && job.kind !== "unknown" ? job.kind : "–"), // unknown: it failed before Validate told
+    el("td", {}, el("span", { class: `status ${job.status}` }, job.status), job.error ? " " : "", job.error ? el("span", { class: "error-name" }, job.error) : ""),
     el("td", {}, when(job.startedAt)));
 }
 
@@ -101,46 +104,112 @@ async function loadOlder() {
 
 // ---- job view --------------------------------------------------------------------------
 
-function layout(graph) {
-  // Rows by distance from StartAt along next/choice edges; nested states below their parent.
-  const depth = { [graph.startAt]: 0 };
-  const queue = [graph.startAt];
-  while (queue.length) {
-    const name = queue.shift();
-    for (const edge of graph.edges) {
-      if (edge.from === name && depth[edge.to] === undefined) {
-        depth[edge.to] = depth[name] + (edge.kind === "catch" ? 2 : 1);
-        queue.push(edge.to);
-      }
+// Laid out top to bottom like the Step Functions console: each state one row below the
+// longest path to it, a Parallel's or Map's nested states between it and its Next, Choice
+// targets side by side, and the failure path (reached only through Catch) in its own column.
+function isInside(name, ancestor, parentOf) {
+  for (let p = parentOf[name]; p; p = parentOf[p]) if (p === ancestor) return true;
+  return false;
+}
+
+function longestPathRows(edges, seeds) {
+  const row = { ...seeds };
+  for (let pass = 0; pass < 200; pass++) { // a DAG settles in (states) passes; the cap guards loops
+    let changed = false;
+    for (const { from, to } of edges) {
+      if (row[from] !== undefined && !(row[to] >= row[from] + 1)) { row[to] = row[from] + 1; changed = true; }
     }
+    if (!changed) break;
   }
-  const rows = {};
-  for (const node of graph.nodes) (rows[depth[node.name] ?? 0] ||= []).push(node.name);
-  const position = {};
-  for (const [row, names] of Object.entries(rows)) names.forEach((name, i) => (position[name] = { row: Number(row), col: i, count: names.length }));
-  return position;
+  return row;
+}
+
+function layout(graph, spacing) {
+  const parentOf = Object.fromEntries(graph.nodes.map((n) => [n.name, n.parent]));
+  const flow = graph.edges.filter((e) => e.kind !== "catch");
+  const catches = graph.edges.filter((e) => e.kind === "catch");
+  // The shared failure handler (a Catch target of more than one state) and what follows it
+  // form the failure column; a Catch with its own target (a duplicate event) is a branch.
+  const catchers = {};
+  for (const e of catches) (catchers[e.to] ||= new Set()).add(e.from);
+  const failure = new Set(Object.keys(catchers).filter((name) => catchers[name].size > 1));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const e of flow) if (failure.has(e.from) && !failure.has(e.to)) { failure.add(e.to); grew = true; }
+  }
+  const main = [...flow, ...catches].filter((e) => !failure.has(e.from) && !failure.has(e.to));
+  // What follows a Parallel or Map goes below everything nested in it.
+  const below = main.filter((e) => e.kind !== "contains").flatMap((e) =>
+    graph.nodes.filter((n) => isInside(n.name, e.from, parentOf)).map((n) => ({ from: n.name, to: e.to })));
+  const row = longestPathRows([...main, ...below], { [graph.startAt]: 0 });
+  const seeds = {};
+  for (const e of graph.edges) {
+    if (failure.has(e.to) && !failure.has(e.from) && row[e.from] !== undefined) seeds[e.to] = Math.min(seeds[e.to] ?? Infinity, row[e.from] + 1);
+  }
+  const failureRow = longestPathRows(flow.filter((e) => failure.has(e.from)), seeds);
+  for (const name of failure) row[name] = failureRow[name] ?? 0;
+
+  const leadsToFailure = (name) => Number(flow.some((e) => e.from === name && failure.has(e.to)));
+  // x: under the states that lead to it (a Choice's or Parallel's targets fanned out around
+  // it), then pushed apart within the row so boxes never overlap.
+  const x = {};
+  const rows = [];
+  for (const node of graph.nodes) if (!failure.has(node.name) && row[node.name] !== undefined) (rows[row[node.name]] ||= []).push(node.name);
+  rows.forEach((names = []) => {
+    const desired = {};
+    for (const name of names) {
+      const wanted = main.filter((e) => e.to === name && x[e.from] !== undefined).map((e) => {
+        const siblings = [...new Set(main.filter((f) => f.from === e.from && names.includes(f.to)).map((f) => f.to))]
+          .sort((a, b) => leadsToFailure(a) - leadsToFailure(b)); // nearest the failure column
+        return x[e.from] + (siblings.indexOf(name) - (siblings.length - 1) / 2) * spacing;
+      });
+      desired[name] = wanted.length ? wanted.reduce((a, b) => a + b, 0) / wanted.length : 0;
+    }
+    names.sort((a, b) => desired[a] - desired[b]);
+    names.forEach((name, i) => (x[name] = i ? Math.max(desired[name], x[names[i - 1]] + spacing) : desired[name]));
+    const drift = names.reduce((sum, n) => sum + x[n] - desired[n], 0) / names.length;
+    names.forEach((name) => (x[name] -= drift)); // keep the row centred on where it wants to be
+  });
+  return { row, x, failure };
 }
 
 function drawGraph(graph, states) {
   const status = {};
   for (const state of states) status[state.name] = state.status === "failed" ? "failed" : status[state.name] === "failed" ? "failed" : state.status;
-  const position = layout(graph);
-  const rowCount = Math.max(...Object.values(position).map((p) => p.row)) + 1;
-  const width = 900, rowHeight = 56, boxW = 150, boxH = 30;
-  const centre = (name) => {
-    const p = position[name];
-    return { x: ((p.col + 0.5) * width) / p.count, y: p.row * rowHeight + 24 };
-  };
+  const boxW = 150, boxH = 30, gap = 20, rowHeight = 56;
+  const { row, x, failure } = layout(graph, boxW + gap);
+  const mainNames = Object.keys(x);
+  const left = Math.min(...mainNames.map((n) => x[n])) - boxW / 2 - gap;
+  const mainWidth = Math.max(...mainNames.map((n) => x[n])) + boxW / 2 + gap - left;
+  const width = mainWidth + (failure.size ? boxW + 2 * gap : 0);
+  const rowCount = Math.max(...Object.values(row)) + 1;
+  const centre = (name) => ({
+    x: failure.has(name) ? mainWidth + boxW / 2 + gap : x[name] - left,
+    y: row[name] * rowHeight + 24,
+  });
   const svgNS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(svgNS, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${rowCount * rowHeight + 10}`);
+  const visited = (name) => status[name] && status[name] !== "idle";
   for (const edge of graph.edges) {
-    if (!position[edge.from] || !position[edge.to]) continue;
+    if (row[edge.from] === undefined || row[edge.to] === undefined) continue;
+    // Every Task can be caught; drawing all of them hides the flow, so only a Catch this job took is drawn.
+    if (edge.kind === "catch" && !(status[edge.from] === "failed" && visited(edge.to))) continue;
     const a = centre(edge.from), b = centre(edge.to);
     const line = document.createElementNS(svgNS, "line");
-    Object.entries({ x1: a.x, y1: a.y + boxH / 2, x2: b.x, y2: b.y - boxH / 2 }).forEach(([k, v]) => line.setAttribute(k, v));
-    if (edge.kind === "catch") line.setAttribute("class", "catch");
+    const upward = b.y <= a.y;
+    Object.entries({ x1: a.x, y1: a.y + (upward ? 0 : boxH / 2), x2: b.x, y2: b.y - (upward ? 0 : boxH / 2) })
+      .forEach(([k, v]) => line.setAttribute(k, v));
+    line.setAttribute("class", edge.kind);
+    line.setAttribute("data-edge", `${edge.from}->${edge.to}`);
     svg.append(line);
+  }
+  if (failure.size) {
+    const label = document.createElementNS(svgNS, "text");
+    label.setAttribute("class", "column-label");
+    Object.entries({ x: mainWidth + gap + boxW / 2, y: 10, "text-anchor": "middle" }).forEach(([k, v]) => label.setAttribute(k, v));
+    label.textContent = "on any failure (Catch)";
+    svg.append(label);
   }
   for (const node of graph.nodes) {
     const { x, y } = centre(node.name);
@@ -152,7 +221,7 @@ function drawGraph(graph, states) {
     const rect = document.createElementNS(svgNS, "rect");
     Object.entries({ x: x - boxW / 2, y: y - boxH / 2, width: boxW, height: boxH }).forEach(([k, v]) => rect.setAttribute(k, v));
     const title = document.createElementNS(svgNS, "title");
-    title.textContent = `${node.name} (${node.type}): ${state}`;
+    title.textContent = `${node.name} (${node.type}${node.parent ? ` in ${node.parent}` : ""}): ${state}`;
     const text = document.createElementNS(svgNS, "text");
     text.setAttribute("x", x); text.setAttribute("y", y + 4); text.setAttribute("text-anchor", "middle");
     text.textContent = node.name.length > 22 ? `${node.name.slice(0, 21)}…` : node.name;
@@ -203,7 +272,8 @@ async function renderEmails(jobId) {
 }
 
 function renderJob(job) {
-  $("#job-title").textContent = job.key || job.jobId;
+  $("#job-title").textContent = fileName(job.key) || job.jobId;
+  $("#job-title").title = job.key || job.jobId;
   const facts = [el("span", { class: `status ${job.status}`, id: "job-status" }, job.status), ` · ${job.kind}`];
   if (job.media && job.media.width) facts.push(` · ${job.media.width}×${job.media.height} ${job.media.format}`);
   if (job.consoleUrl) facts.push(" · ", el("a", { href: job.consoleUrl, target: "_blank", rel: "noopener" }, "execution in the Step Functions console"));

@@ -62,7 +62,9 @@ def _upload_and_open(page: Page, url: str, file: Path) -> None:
     expect(page.locator("#upload-list")).to_contain_text("uploaded", timeout=30_000)
     row = page.locator("#job-rows tr", has_text=file.name).first
     expect(row).to_be_visible(timeout=30_000)  # the list refreshes itself: no reload
+    expect(row.locator("td").first).to_have_text(file.name)  # the name, not uploads/<uuid>/...
     row.click()
+    expect(page.locator("#job-title")).to_have_text(file.name)
 
 
 def test_upload_a_photo_and_watch_it_succeed(page: Page, page_url: str, samples: dict[str, Path]) -> None:
@@ -81,6 +83,17 @@ def test_upload_a_photo_and_watch_it_succeed(page: Page, page_url: str, samples:
     _shot(page, "job-succeeded")
 
 
+def _box(page: Page, state: str) -> dict[str, float]:
+    box = page.locator(f'#graph g[data-state="{state}"] rect').bounding_box()
+    assert box is not None, f"{state} is not drawn"
+    return box
+
+
+def _centre_x(page: Page, state: str) -> int:
+    box = _box(page, state)  # a failed state's thicker outline moves its edge by a pixel, not its centre
+    return round(box["x"] + box["width"] / 2)
+
+
 def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
     page: Page, page_url: str, samples: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -96,6 +109,11 @@ def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
     expect(page.locator('#graph g[data-state="JobFailed"]')).to_have_attribute("data-status", "failed")
     expect(page.locator('#graph g[data-state="NotifyFailure"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator("#renditions-block")).to_be_hidden()
+    # Only the Catch this job took is drawn, and the failure path has a column of its own.
+    expect(page.locator("#graph line.catch")).to_have_count(1)
+    expect(page.locator('#graph line.catch[data-edge="Validate->DiscardPartialOutputs"]')).to_have_count(1)
+    failure_column = {_centre_x(page, name) for name in ("DiscardPartialOutputs", "RecordFailure", "JobFailed")}
+    assert len(failure_column) == 1 and failure_column.pop() > _centre_x(page, "ExtractFrames")
     _shot(page, "job-failed")
 
 
@@ -137,4 +155,8 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     expect(page.locator('#detections img[alt="Contact sheet of sampled frames"]')).to_be_visible()
     expect(page.locator('#graph g[data-state="DetectBatch"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
+    expect(page.locator("#graph line.catch")).to_have_count(0)  # nothing was caught
+    # Top to bottom like the console: a Map's processor below it, its Next below the processor.
+    rows = [_box(page, name)["y"] for name in ("ExtractFrames", "DetectFrameBatches", "DetectBatch", "AggregateVideo")]
+    assert rows == sorted(rows) and len(set(rows)) == len(rows)
     _shot(page, "video-job")
