@@ -182,9 +182,10 @@ function drawGraph(graph, states) {
   const left = Math.min(...mainNames.map((n) => x[n])) - boxW / 2 - gap;
   const mainWidth = Math.max(...mainNames.map((n) => x[n])) + boxW / 2 + gap - left;
   const width = mainWidth + (failure.size ? boxW + 2 * gap : 0);
+  const failureX = mainWidth + gap + boxW / 2; // the failure column's centre
   const rowCount = Math.max(...Object.values(row)) + 1;
   const centre = (name) => ({
-    x: failure.has(name) ? mainWidth + boxW / 2 + gap : x[name] - left,
+    x: failure.has(name) ? failureX : x[name] - left,
     y: row[name] * rowHeight + 24,
   });
   const svgNS = "http://www.w3.org/2000/svg";
@@ -207,7 +208,7 @@ function drawGraph(graph, states) {
   if (failure.size) {
     const label = document.createElementNS(svgNS, "text");
     label.setAttribute("class", "column-label");
-    Object.entries({ x: mainWidth + gap + boxW / 2, y: 10, "text-anchor": "middle" }).forEach(([k, v]) => label.setAttribute(k, v));
+    Object.entries({ x: failureX, y: 10, "text-anchor": "middle" }).forEach(([k, v]) => label.setAttribute(k, v));
     label.textContent = "on any failure (Catch)";
     svg.append(label);
   }
