@@ -83,15 +83,27 @@ def test_upload_a_photo_and_watch_it_succeed(page: Page, page_url: str, samples:
     _shot(page, "job-succeeded")
 
 
-def _box(page: Page, state: str) -> dict[str, float]:
-    box = page.locator(f'#graph g[data-state="{state}"] rect').bounding_box()
-    assert box is not None, f"{state} is not drawn"
-    return box
+def _boxes(page: Page, *states: str) -> dict[str, dict[str, float]]:
+    """Where each state's box is drawn, in the graph's own (SVG) units, read in one go.
+
+    One evaluation, not one bounding_box() per state: the page keeps loading (images, the job list refreshing), so
+    viewport coordinates read one after another can shift between reads.
+    """
+    boxes = page.evaluate(
+        """states => Object.fromEntries(states.map(state => {
+            const rect = document.querySelector(`#graph g[data-state="${state}"] rect`);
+            return [state, rect && Object.fromEntries(
+                ["x", "y", "width", "height"].map(k => [k, Number(rect.getAttribute(k))]))];
+        }))""",
+        list(states),
+    )
+    missing = [state for state, box in boxes.items() if box is None]
+    assert not missing, f"not drawn: {missing}"
+    return boxes
 
 
-def _centre_x(page: Page, state: str) -> int:
-    box = _box(page, state)  # a failed state's thicker outline moves its edge by a pixel, not its centre
-    return round(box["x"] + box["width"] / 2)
+def _centre_x(box: dict[str, float]) -> float:
+    return box["x"] + box["width"] / 2
 
 
 def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
@@ -112,8 +124,9 @@ def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
     # Only the Catch this job took is drawn, and the failure path has a column of its own.
     expect(page.locator("#graph line.catch")).to_have_count(1)
     expect(page.locator('#graph line.catch[data-edge="Validate->DiscardPartialOutputs"]')).to_have_count(1)
-    failure_column = {_centre_x(page, name) for name in ("DiscardPartialOutputs", "RecordFailure", "JobFailed")}
-    assert len(failure_column) == 1 and failure_column.pop() > _centre_x(page, "ExtractFrames")
+    boxes = _boxes(page, "DiscardPartialOutputs", "RecordFailure", "JobFailed", "ExtractFrames")
+    failure_column = {_centre_x(boxes[name]) for name in ("DiscardPartialOutputs", "RecordFailure", "JobFailed")}
+    assert len(failure_column) == 1 and failure_column.pop() > _centre_x(boxes["ExtractFrames"])
     _shot(page, "job-failed")
 
 
@@ -157,6 +170,8 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
     expect(page.locator("#graph line.catch")).to_have_count(0)  # nothing was caught
     # Top to bottom like the console: a Map's processor below it, its Next below the processor.
-    rows = [_box(page, name)["y"] for name in ("ExtractFrames", "DetectFrameBatches", "DetectBatch", "AggregateVideo")]
+    descent = ("ExtractFrames", "DetectFrameBatches", "DetectBatch", "AggregateVideo")
+    boxes = _boxes(page, *descent)
+    rows = [boxes[name]["y"] for name in descent]
     assert rows == sorted(rows) and len(set(rows)) == len(rows)
     _shot(page, "video-job")
