@@ -307,7 +307,10 @@ async function showJob(jobId) {
       const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
       renderJob(job);
       if (job.status === "RUNNING") jobTimer = setTimeout(poll, POLL_MS);
-      else renderEmails(jobId).catch(() => {});
+      else {
+        refreshJobs(); // the list shows the job's end now, not at its next refresh
+        renderEmails(jobId).catch(() => {});
+      }
     } catch (error) {
       $("#job-summary").replaceChildren(el("p", { class: "status FAILED" }, error.message));
     }

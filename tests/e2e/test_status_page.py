@@ -161,9 +161,12 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
         {"name": "dropped walk.mp4", "b64": base64.b64encode(video.read_bytes()).decode(), "type": "video/mp4"},
     )
     expect(page.locator("#upload-list")).to_contain_text("uploaded", timeout=30_000)
-    page.locator("#job-rows tr", has_text="dropped walk.mp4").first.click()
+    row = page.locator("#job-rows tr", has_text="dropped walk.mp4").first
+    row.click()
 
     expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=90_000)
+    expect(row.locator("td").nth(1)).to_have_text("video")  # the list follows the job to its end
+    expect(row.locator(".status")).to_have_text("SUCCEEDED")
     expect(page.locator("#detections")).to_contain_text("face: 0 s")
     expect(page.locator('#detections img[alt="Contact sheet of sampled frames"]')).to_be_visible()
     expect(page.locator('#graph g[data-state="DetectBatch"]')).to_have_attribute("data-status", "succeeded")
