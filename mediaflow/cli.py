@@ -177,6 +177,18 @@ def _copy_outputs(stack: LocalStack, job: dict[str, Any], destination: Path) -> 
     return copied
 
 
+def _timeline_lines(destination: Path) -> list[str]:
+    """A video's timeline from its copied results.json: when each label was in view."""
+    results = destination / "results.json"
+    if not results.exists():
+        return []
+    return [
+        f"{segment['label']} from {segment['start']:g} s to {segment['end']:g} s "
+        f"({segment['frames']} frames, best {segment['bestConfidence']:.0%})"
+        for segment in json.loads(results.read_text()).get("timeline", [])
+    ]
+
+
 @main.command()
 @common_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -215,7 +227,7 @@ def process(
             rows.append((path.name, execution["status"], job, copied, destination, execution))
     table = Table(title=f"MediaFlow: {len(rows)} file(s) in {time.monotonic() - started:.1f} s")
     for column in ("file", "status", "outputs", "detections", "result / reason"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # wrap, never cut: names and paths must stay whole
     failed = 0
     for name, status, job, copied, destination, execution in rows:
         if status == "SUCCEEDED":
@@ -227,8 +239,13 @@ def process(
             )
         else:
             failed += 1
-            table.add_row(name, f"[red]{status}[/]", "0", "", f"{execution.get('error')}: {execution.get('cause', '')}")
+            # The job record has the cause in words (RecordFailure); the execution's is a Lambda error document.
+            reason = (job or {}).get("failureMessage") or execution.get("cause", "")
+            table.add_row(name, f"[red]{status}[/]", "0", "", f"{execution.get('error')}: {reason}")
     console.print(table)
+    for name, status, _job, _copied, destination, _execution in rows:
+        for line in _timeline_lines(destination) if status == "SUCCEEDED" else []:
+            console.print(f"{name}: {line}")
     console.print(f"Emails: {stack.outbox.folder}")
     sys.exit(1 if failed else 0)
 

@@ -2,14 +2,16 @@
 
 A job either succeeds with all of its outputs or fails with none: this removes the job's
 outputs/<jobId>/ and work/<jobId>/ prefixes before the failure is recorded and notified.
-The upload itself is never touched. It also returns the error's message in plain words for
-the failure email: a Lambda error's Cause is a JSON document with a stack trace.
+The upload itself is never touched. It also returns, for the job record and the failure
+email, the error's message in plain words (a Lambda error's Cause is a JSON document with a
+stack trace) and the upload's name as the user wrote it (the event's key is URL-encoded).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -48,4 +50,8 @@ def failure_message(error: dict[str, Any]) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deleted = discard(event["bucket"], event["jobId"])
     logger.info("partial outputs discarded", extra={"deleted": deleted})
-    return {"deleted": deleted, "message": failure_message(event.get("error", {}))}
+    return {
+        "deleted": deleted,
+        "message": failure_message(event.get("error", {})),
+        "file": unquote_plus(event.get("key", "")),
+    }

@@ -216,8 +216,14 @@ def test_discard_outputs_removes_the_jobs_outputs_and_work_files_only(s3: Any) -
     ):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     cause = json.dumps({"errorType": "CorruptMedia", "errorMessage": "x.jpg cannot be decoded", "stackTrace": ["..."]})
-    event = {"jobId": "job1", "bucket": BUCKET, "executionArn": "x", "error": {"Error": "CorruptMedia", "Cause": cause}}
+    event = {
+        "jobId": "job1",
+        "bucket": BUCKET,
+        "key": "uploads/caf%C3%A9+photo.jpg",  # as the event carries it
+        "executionArn": "x",
+        "error": {"Error": "CorruptMedia", "Cause": cause},
+    }
     result = _load("discard_outputs").handler(event, Context())
-    assert result == {"deleted": 2, "message": "x.jpg cannot be decoded"}
+    assert result == {"deleted": 2, "message": "x.jpg cannot be decoded", "file": "uploads/café photo.jpg"}
     remaining = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert remaining == ["outputs/job2/results.json", "uploads/keep.jpg"]
