@@ -66,7 +66,7 @@ def aggregate(event: dict[str, Any]) -> dict[str, Any]:
         frames = _batch_frames(bucket, job_id, int(frames_info["batchCount"]))
         manifest = _read_json(bucket, frames_info["manifestKey"])
         interval = 1 / float(manifest["rate"])
-        segments = timeline(frames, interval)
+        segments = timeline(frames, interval, media.get("duration"))
     else:
         detection = _read_json(bucket, event["detection"]["key"])
         frames = detection["frames"]

@@ -22,11 +22,15 @@ def label_summary(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"label": label, **entry} for label, entry in ranked]
 
 
-def timeline(frames: list[dict[str, Any]], sample_interval: float) -> list[dict[str, Any]]:
+def timeline(
+    frames: list[dict[str, Any]], sample_interval: float, duration: float | None = None
+) -> list[dict[str, Any]]:
     """Segments in which a label is present: consecutive sampled frames with the label.
 
     A segment runs from its first frame's time to its last frame's time plus one sample
-    interval (the label is taken to persist until the next sample shows otherwise)."""
+    interval (the label is taken to persist until the next sample shows otherwise), but never
+    past the end of the video."""
+    end_of_video = duration if duration else float("inf")
     segments: list[dict[str, Any]] = []
     open_segments: dict[str, dict[str, Any]] = {}
     ordered = sorted(frames, key=lambda f: f["index"])
@@ -47,7 +51,7 @@ def timeline(frames: list[dict[str, Any]], sample_interval: float) -> list[dict[
                     "frames": 0,
                     "bestConfidence": 0.0,
                 }
-            segment["end"] = round(frame["time"] + sample_interval, 3)
+            segment["end"] = round(min(frame["time"] + sample_interval, end_of_video), 3)
             segment["frames"] += 1
             segment["bestConfidence"] = max(segment["bestConfidence"], confidence)
         if position == len(ordered) - 1:

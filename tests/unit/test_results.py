@@ -38,6 +38,16 @@ def test_timeline_has_a_segment_per_continuous_presence() -> None:
     ]
 
 
+def test_timeline_ends_with_the_video() -> None:
+    # Sampled at 0..5 s from a 5.4 s video: the last segment ends at 5.4 s, not 6 s.
+    segments = timeline([*FRAMES, _frame(5, ("dog", 0.9))], 1.0, duration=5.4)
+    assert [(s["label"], s["start"], s["end"]) for s in segments] == [
+        ("face", 0.0, 2.0),
+        ("dog", 3.0, 5.4),
+        ("face", 3.0, 4.0),
+    ]
+
+
 def test_best_frame_per_label() -> None:
     best = best_frame_per_label(FRAMES, limit=5)
     assert best["face"]["index"] == 1 and best["dog"]["index"] == 4
