@@ -275,7 +275,8 @@ async function renderEmails(jobId) {
 function renderJob(job) {
   $("#job-title").textContent = fileName(job.key) || job.jobId;
   $("#job-title").title = job.key || job.jobId;
-  const facts = [el("span", { class: `status ${job.status}`, id: "job-status" }, job.status), ` · ${job.kind}`];
+  const facts = [el("span", { class: `status ${job.status}`, id: "job-status" }, job.status)];
+  if (job.kind && job.kind !== "unknown") facts.push(` · ${job.kind}`); // unknown: it failed before Validate told
   if (job.media && job.media.width) facts.push(` · ${job.media.width}×${job.media.height} ${job.media.format}`);
   if (job.consoleUrl) facts.push(" · ", el("a", { href: job.consoleUrl, target: "_blank", rel: "noopener" }, "execution in the Step Functions console"));
   $("#job-summary").replaceChildren(el("p", {}, ...facts));
@@ -293,6 +294,10 @@ function renderJob(job) {
     el("a", { href: r.url, download: "" }, el("img", { src: r.url, alt: `${r.width} pixels wide ${r.format}`, loading: "lazy" })),
     el("figcaption", {}, `${r.width}×${r.height} ${r.format.toUpperCase()}, ${(r.bytes / 1024).toFixed(0)} KB`))));
   $("#outputs").replaceChildren(...job.outputs.map((o) => el("li", {}, el("a", { href: o.url }, o.name), ` (${(o.bytes / 1024).toFixed(0)} KB)`)));
+  if (job.outputs.length === 0) {
+    const none = job.status === "FAILED" ? "None: a failed job keeps no outputs." : job.status === "RUNNING" ? "None yet." : "None.";
+    $("#outputs").replaceChildren(el("li", { class: "muted" }, none));
+  }
   renderDetections(job);
 }
 

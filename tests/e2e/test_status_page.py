@@ -121,6 +121,8 @@ def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
     expect(page.locator('#graph g[data-state="JobFailed"]')).to_have_attribute("data-status", "failed")
     expect(page.locator('#graph g[data-state="NotifyFailure"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator("#renditions-block")).to_be_hidden()
+    expect(page.locator("#outputs")).to_have_text("None: a failed job keeps no outputs.")
+    expect(page.locator("#job-summary")).not_to_contain_text("unknown")  # Validate never said what it was
     # Only the Catch this job took is drawn, and the failure path has a column of its own.
     expect(page.locator("#graph line.catch")).to_have_count(1)
     expect(page.locator('#graph line.catch[data-edge="Validate->DiscardPartialOutputs"]')).to_have_count(1)
