@@ -38,6 +38,16 @@ def corrupt(source: Path, path: Path) -> Path:
     return path
 
 
+def unknown_codec_mkv(path: Path) -> Path:
+    """A real Matroska H.264 clip whose track names a codec no decoder knows (as a camera's
+    proprietary format would): the container opens, the video cannot be decoded."""
+    clip = pan_zoom_video(path.with_suffix(".h264.mkv"), seconds=2, size=(64, 36), audio=False)
+    data = clip.read_bytes()
+    assert data.count(b"V_MPEG4/ISO/AVC") == 1
+    path.write_bytes(data.replace(b"V_MPEG4/ISO/AVC", b"V_UNKNOWN/ISO/X"))  # same length: sizes stay valid
+    return path
+
+
 def zero_duration_mp4(path: Path) -> Path:
     """An MP4 written for an H.264 track that never got a frame (a recording stopped at once):
     the muxer drops the empty track, leaving a valid file with zero duration and no streams."""

@@ -15,7 +15,14 @@ from mediaflow.lambda_workers import InvocationResult
 from mediaflow.samples import pan_zoom_video
 from mediaflow.stack import LocalStack, StackSettings
 from tests.integration.jobs import JobRun, emails_about, function_error, function_pool, run_upload
-from tests.videos import audio_only_mp4, corrupt, long_low_res_clip, truncated, zero_duration_mp4
+from tests.videos import (
+    audio_only_mp4,
+    corrupt,
+    long_low_res_clip,
+    truncated,
+    unknown_codec_mkv,
+    zero_duration_mp4,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +41,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "truncated": truncated(pan, folder / "truncated.mp4"),
         "corrupt": corrupt(pan, folder / "corrupt.mp4"),
         "zero_duration": zero_duration_mp4(folder / "zero-duration.mp4"),
+        "unknown_codec": unknown_codec_mkv(folder / "unknown-codec.mkv"),
     }
 
 
@@ -90,6 +98,7 @@ def test_work_files_are_removed_when_the_job_ends(stack: LocalStack, videos: dic
         ("truncated", "uploads/cut.mp4", "CorruptMedia", "cannot be opened as video"),
         ("corrupt", "uploads/garbage.mp4", "CorruptMedia", "uploads/garbage.mp4"),
         ("zero_duration", "uploads/stopped at once.mp4", "EmptyMedia", "no audio or video streams (zero duration)"),
+        ("unknown_codec", "uploads/camera.mkv", "UnsupportedMediaType", "uses a video codec MediaFlow cannot decode"),
     ],
 )
 def test_bad_videos_fail_with_named_errors(

@@ -13,7 +13,7 @@ from mediaflow.samples import encode_all, pan_zoom_video
 from mediaflow_shared.errors import CorruptMedia, EmptyMedia, UnsupportedMediaType
 from mediaflow_shared.sniff import sniff
 from mediaflow_shared.video import probe_video
-from tests.videos import audio_only_mp4, truncated, zero_duration_mp4
+from tests.videos import audio_only_mp4, truncated, unknown_codec_mkv, zero_duration_mp4
 
 
 def _numbered_clip(path: Path, seconds: int, fps: int, gop: int) -> Path:
@@ -53,6 +53,13 @@ def test_probe_names_audio_only_and_truncated_files(tmp_path: Path) -> None:
     clip = pan_zoom_video(tmp_path / "v.mp4", seconds=2, size=(64, 36), audio=False)
     with pytest.raises(CorruptMedia):
         probe_video(str(truncated(clip, tmp_path / "t.mp4")), "t.mp4")
+
+
+def test_probe_names_a_codec_it_cannot_decode(tmp_path: Path) -> None:
+    clip = unknown_codec_mkv(tmp_path / "camera.mkv")
+    assert sniff(clip.read_bytes()[:64]).kind == "video"  # a real Matroska container
+    with pytest.raises(UnsupportedMediaType, match=r"camera\.mkv uses a video codec MediaFlow cannot decode"):
+        probe_video(str(clip), "camera.mkv")
 
 
 def test_probe_names_a_zero_duration_video(tmp_path: Path) -> None:
