@@ -89,8 +89,12 @@ def _probe_video(upload: Upload) -> dict[str, Any]:
         info = probe_video(path, upload.key)
     if info.duration > max_seconds:
         raise MediaTooLarge(f"{upload.key} lasts {info.duration:.1f} s; the limit is {max_seconds} s")
-    if info.width * info.height > env_int("MAX_IMAGE_PIXELS"):
-        raise MediaTooLarge(f"{upload.key} is {info.width}x{info.height}; frames over the pixel limit")
+    max_pixels = env_int("MAX_IMAGE_PIXELS")
+    if info.width * info.height > max_pixels:
+        raise MediaTooLarge(
+            f"{upload.key} is {info.width}x{info.height} = {info.width * info.height} pixels per frame; "
+            f"the limit is {max_pixels} pixels"
+        )
     return info.as_dict()
 
 

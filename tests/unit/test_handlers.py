@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
+from mediaflow.samples import pan_zoom_video
 from mediaflow_shared.errors import (
     DetectionFailed,
     DetectionIncomplete,
@@ -105,6 +106,19 @@ def test_validate_enforces_the_byte_limit(s3: Any, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
     with pytest.raises(MediaTooLarge, match="the limit is 1000 bytes"):
         _load("validate").handler(_event(s3, "uploads/big.jpg", samples["rocket.jpg"].read_bytes()), Context())
+
+
+def test_validate_enforces_the_video_duration_and_frame_size_limits(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clip = pan_zoom_video(tmp_path / "walk.mp4", seconds=3, size=(320, 180), audio=False).read_bytes()
+    monkeypatch.setenv("MAX_VIDEO_SECONDS", "2")
+    with pytest.raises(MediaTooLarge, match=r"lasts 3\.0 s; the limit is 2 s"):
+        _load("validate").handler(_event(s3, "uploads/long walk.mp4", clip), Context())
+    monkeypatch.setenv("MAX_VIDEO_SECONDS", "60")
+    monkeypatch.setenv("MAX_IMAGE_PIXELS", str(320 * 180 - 1))
+    with pytest.raises(MediaTooLarge, match="320x180 = 57600 pixels per frame; the limit is 57599 pixels"):
+        _load("validate").handler(_event(s3, "uploads/walk.mp4", clip), Context())
 
 
 def test_validate_names_unsupported_formats(s3: Any) -> None:
