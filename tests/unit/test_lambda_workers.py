@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mediaflow import lambda_workers
 from mediaflow.lambda_workers import FunctionPool, FunctionSpec
 
 HANDLER = """
@@ -105,3 +106,35 @@ def test_import_error_fails_each_invocation(tmp_path: Path) -> None:
         assert error == "Unhandled" and body["errorType"] == "Runtime.ImportModuleError"
     finally:
         broken.close()
+
+
+def _slow_init_pool(tmp_path: Path, import_seconds: float) -> FunctionPool:
+    (tmp_path / "app.py").write_text(
+        f"import time\ntime.sleep({import_seconds})  # heavy imports, model loading\n"
+        "def handler(event, context):\n    return {'remaining_ms': context.get_remaining_time_in_millis()}\n"
+    )
+    spec = FunctionSpec(
+        name="slow", logical_id="Slow", code_dir=tmp_path, handler="app.handler", timeout_seconds=2, memory_mb=128
+    )
+    return FunctionPool(spec, tmp_path, max_workers=1)
+
+
+def test_init_has_its_own_time_before_the_timeout_counts(tmp_path: Path) -> None:
+    slow = _slow_init_pool(tmp_path, import_seconds=3)  # longer than the 2 s Timeout, inside INIT's 10 s
+    try:
+        body, error = _invoke(slow)
+        assert error is None, body
+        assert body["remaining_ms"] > 1000, "the handler's clock starts after INIT"
+        assert slow.billed_ms[0] >= 3000, "a cold start bills its INIT phase"
+    finally:
+        slow.close()
+
+
+def test_init_past_its_limit_counts_against_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lambda_workers, "INIT_LIMIT_SECONDS", 0.5)
+    slow = _slow_init_pool(tmp_path, import_seconds=4)  # 0.5 s of INIT, then 3.5 s more than the 2 s Timeout
+    try:
+        body, error = _invoke(slow)
+        assert error == "Unhandled" and body["errorType"] == "Sandbox.Timedout"
+    finally:
+        slow.close()
