@@ -14,7 +14,7 @@ from artefacts import contact_sheet, draw_detections, jpeg
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
-from results import best_frame_per_label, label_summary, timeline
+from results import best_frame_per_label, describe_outputs, label_summary, timeline
 
 from mediaflow_shared.config import env_str
 from mediaflow_shared.errors import DetectionIncomplete
@@ -94,12 +94,13 @@ def aggregate(event: dict[str, Any]) -> dict[str, Any]:
         key = _put(bucket, f"{prefix}annotated/{name}-{frame['index']:06d}.jpg", jpeg(image), "image/jpeg")
         annotated.append({"label": ", ".join(frame_labels), "key": key, "time": frame["time"]})
 
-    sheet_key = None
+    sheet_key, sheet_frames = None, 0
     if media["kind"] == "video" and frames:
         step = max(1, len(frames) // CONTACT_SHEET_TILES)
         chosen = sorted(frames, key=lambda f: f["index"])[::step][:CONTACT_SHEET_TILES]
         tiles = [(draw_detections(frame_image(f), f["detections"]), f"{f['time']:.1f} s") for f in chosen]
         sheet_key = _put(bucket, f"{prefix}contact-sheet.jpg", jpeg(contact_sheet(tiles)), "image/jpeg")
+        sheet_frames = len(tiles)
 
     labels = label_summary(frames)
     renditions = event.get("renditions", [])
@@ -121,6 +122,7 @@ def aggregate(event: dict[str, Any]) -> dict[str, Any]:
         "renditions": renditions,
         "labels": labels[:10],
         "topLabels": top,
+        "outputsSummary": describe_outputs(renditions, segments, len(annotated), sheet_frames),
         "frameCount": len(frames) if media["kind"] == "video" else 0,
         "segments": len(segments),
         "annotated": [a["key"] for a in annotated],

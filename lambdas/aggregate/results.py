@@ -22,6 +22,9 @@ def label_summary(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"label": label, **entry} for label, entry in ranked]
 
 
+SEGMENTS_IN_SUMMARY = 5  # the email lists this many timeline segments; results.json has them all
+
+
 def timeline(
     frames: list[dict[str, Any]], sample_interval: float, duration: float | None = None
 ) -> list[dict[str, Any]]:
@@ -69,3 +72,23 @@ def best_frame_per_label(frames: list[dict[str, Any]], limit: int) -> dict[str, 
                 best[detection["label"]] = (detection["confidence"], frame)
     top = [entry["label"] for entry in label_summary(frames)[:limit]]
     return {label: best[label][1] for label in top}
+
+
+def describe_outputs(
+    renditions: list[dict[str, Any]], segments: list[dict[str, Any]], annotated: int, sheet_frames: int
+) -> str:
+    """One line for the success email: what the job produced, in words."""
+    parts = []
+    if renditions:
+        widths = sorted({int(r["width"]) for r in renditions})
+        formats = sorted({str(r["format"]).upper() for r in renditions})
+        parts.append(f"{len(renditions)} renditions ({', '.join(map(str, widths))} px wide; {', '.join(formats)})")
+    if segments:
+        shown = [f"{s['label']} {s['start']:g} s – {s['end']:g} s" for s in segments[:SEGMENTS_IN_SUMMARY]]
+        more = len(segments) - len(shown)
+        parts.append("timeline: " + ", ".join(shown) + (f" and {more} more" if more else ""))
+    if sheet_frames:
+        parts.append(f"a contact sheet of {sheet_frames} frames")
+    if annotated:
+        parts.append(f"{annotated} annotated {'image' if annotated == 1 else 'images'}")
+    return "; ".join(parts) or "none"

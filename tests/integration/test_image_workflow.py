@@ -83,7 +83,8 @@ def test_success_sends_one_email_with_attributes(stack: LocalStack, samples: dic
     assert email["X-MediaFlow-Attribute-status"] == "SUCCEEDED"
     assert email["X-MediaFlow-Attribute-kind"] == "image"
     body = email.get_content()
-    assert "File: uploads/coffee.jpg" in body and "Renditions: 2" in body
+    assert "File: uploads/coffee.jpg" in body
+    assert "Outputs: 2 renditions (320 px wide; JPEG, WEBP)\n" in body  # coffee.jpg is 640 px: never upscaled
     assert run.execution["executionArn"] in body
 
 

@@ -69,7 +69,9 @@ def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalSta
     assert Image.open(io.BytesIO(sheet)).width == 6 * 240
     assert any(key.endswith(".jpg") and "/annotated/face-" in key for key in run.outputs)
     (email,) = emails_about(stack, run.job["jobId"])
-    assert email["X-MediaFlow-Attribute-kind"] == "video" and "Top labels: face (" in email.get_content()
+    body = email.get_content()
+    assert email["X-MediaFlow-Attribute-kind"] == "video" and "Top labels: face (" in body
+    assert f"Outputs: timeline: face 0 s – {segment['end']:g} s; a contact sheet of 12 frames; 1 annotated" in body
 
 
 def test_rotation_is_applied_to_sampled_frames(stack: LocalStack, videos: dict[str, Path]) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from results import best_frame_per_label, label_summary, timeline
+from results import best_frame_per_label, describe_outputs, label_summary, timeline
 
 
 def _frame(index: int, *labels: tuple[str, float]) -> dict:
@@ -52,3 +52,17 @@ def test_best_frame_per_label() -> None:
     best = best_frame_per_label(FRAMES, limit=5)
     assert best["face"]["index"] == 1 and best["dog"]["index"] == 4
     assert list(best_frame_per_label(FRAMES, limit=1)) == ["face"]
+
+
+def test_outputs_are_described_in_words() -> None:
+    renditions = [{"width": w, "format": f} for w in (320, 640) for f in ("jpeg", "webp")]
+    assert describe_outputs(renditions, [], annotated=1, sheet_frames=0) == (
+        "4 renditions (320, 640 px wide; JPEG, WEBP); 1 annotated image"
+    )
+    segments = timeline([*FRAMES, _frame(5, ("dog", 0.9))], 1.0, duration=5.4)
+    assert describe_outputs([], segments, annotated=2, sheet_frames=6) == (
+        "timeline: face 0 s – 2 s, dog 3 s – 5.4 s, face 3 s – 4 s; a contact sheet of 6 frames; 2 annotated images"
+    )
+    many = [{"label": f"l{i}", "start": float(i), "end": i + 1.0} for i in range(7)]
+    assert describe_outputs([], many, annotated=0, sheet_frames=0).endswith("l4 4 s – 5 s and 2 more")
+    assert describe_outputs([], [], annotated=0, sheet_frames=0) == "none"
