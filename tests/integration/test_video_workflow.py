@@ -100,7 +100,7 @@ def test_work_files_are_removed_when_the_job_ends(stack: LocalStack, videos: dic
         ("truncated", "uploads/cut.mp4", "CorruptMedia", "cannot be opened as video"),
         ("corrupt", "uploads/garbage.mp4", "CorruptMedia", "uploads/garbage.mp4"),
         ("zero_duration", "uploads/stopped at once.mp4", "EmptyMedia", "no audio or video streams (zero duration)"),
-        ("unknown_codec", "uploads/camera.mkv", "UnsupportedMediaType", "uses a video codec MediaFlow cannot decode"),
+        ("unknown_codec", "uploads/camera.mkv", "UnsupportedMediaType", "a video codec MediaFlow has no decoder for"),
     ],
 )
 def test_bad_videos_fail_with_named_errors(

@@ -58,7 +58,7 @@ def test_probe_names_audio_only_and_truncated_files(tmp_path: Path) -> None:
 def test_probe_names_a_codec_it_cannot_decode(tmp_path: Path) -> None:
     clip = unknown_codec_mkv(tmp_path / "camera.mkv")
     assert sniff(clip.read_bytes()[:64]).kind == "video"  # a real Matroska container
-    with pytest.raises(UnsupportedMediaType, match=r"camera\.mkv uses a video codec MediaFlow cannot decode"):
+    with pytest.raises(UnsupportedMediaType, match=r"camera\.mkv uses a video codec MediaFlow has no decoder for"):
         probe_video(str(clip), "camera.mkv")
 
 

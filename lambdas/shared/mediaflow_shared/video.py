@@ -59,12 +59,10 @@ def probe_video(path: str, name: str) -> VideoInfo:
             raise UnsupportedMediaType(f"{name} has no video stream (only {', '.join(kinds)})")
         stream = container.streams.video[0]
         has_audio = bool(container.streams.audio)
-        if stream.codec_context is None:  # the container names a codec this FFmpeg build has no decoder for
-            raise UnsupportedMediaType(f"{name} uses a video codec MediaFlow cannot decode")
         try:
             first = next(container.decode(stream), None)
-        except av.error.DecoderNotFoundError as err:
-            raise UnsupportedMediaType(f"{name} uses a video codec MediaFlow cannot decode: {err}") from err
+        except av.error.DecoderNotFoundError as err:  # the container names a codec FFmpeg has no decoder for
+            raise UnsupportedMediaType(f"{name} uses a video codec MediaFlow has no decoder for") from err
         except av.error.FFmpegError as err:
             raise CorruptMedia(f"{name}: the first video frame cannot be decoded: {err}") from err
         if first is None:
