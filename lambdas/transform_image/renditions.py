@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFilter
 
-from mediaflow_shared.images import TRANSPOSING_ORIENTATIONS
+from mediaflow_shared.images import oriented_size
 
 # EXIF Orientation -> the transpose that displays the picture upright (as ImageOps.exif_transpose).
 _ORIENTATION_TRANSPOSE = {
@@ -96,7 +96,7 @@ def _decode_for_widths(data: bytes, requested: tuple[int, ...]) -> tuple[Image.I
     Returns (stored-orientation image, EXIF orientation, ICC profile, widths largest first)."""
     image = Image.open(io.BytesIO(data))  # in-memory: nothing to close once loaded
     orientation = image.getexif().get(0x0112, 1)
-    display_width = _oriented_size(image.width, image.height, orientation)[0]
+    display_width = oriented_size(image.width, image.height, orientation)[0]
     widths = plan_widths(requested, display_width)
     scale = widths[0] / display_width
     if image.format == "JPEG" and scale < 1:
@@ -128,20 +128,16 @@ def _shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return image.resize(size, Image.Resampling.BOX)
 
 
-def _oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
-    return (height, width) if orientation in TRANSPOSING_ORIENTATIONS else (width, height)
-
-
 def make_renditions(data: bytes, spec: RenditionSpec) -> list[Rendition]:
     decoded, orientation, icc_profile, widths = _decode_for_widths(data, spec.widths)
-    display_w, display_h = _oriented_size(decoded.width, decoded.height, orientation)
+    display_w, display_h = oriented_size(decoded.width, decoded.height, orientation)
     current = None
     renditions = []
     for width in widths:
         height = max(1, round(display_h * width / display_w))
         if current is None:
             # Resize in stored orientation, then rotate the (smaller) result.
-            stored_size = _oriented_size(width, height, orientation)
+            stored_size = oriented_size(width, height, orientation)
             current = _shrink(decoded, stored_size)
             if orientation in _ORIENTATION_TRANSPOSE:
                 current = current.transpose(_ORIENTATION_TRANSPOSE[orientation])

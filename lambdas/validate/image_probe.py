@@ -9,7 +9,7 @@ from typing import Any
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from mediaflow_shared.errors import CorruptMedia, MediaTooLarge, UnsupportedMediaType
-from mediaflow_shared.images import TRANSPOSING_ORIENTATIONS
+from mediaflow_shared.images import oriented_size
 
 _PIL_FORMATS = {
     "JPEG": "jpeg",
@@ -77,9 +77,7 @@ def probe_image(data: bytes, *, expected_format: str, max_pixels: int, include_g
         except (OSError, SyntaxError, ValueError, struct.error) as err:
             raise CorruptMedia(f"{name} cannot be decoded: {err}") from err
 
-    width, height = stored_width, stored_height
-    if orientation in TRANSPOSING_ORIENTATIONS:
-        width, height = height, width
+    width, height = oriented_size(stored_width, stored_height, orientation)
     return {
         "width": width,
         "height": height,

@@ -7,7 +7,12 @@ import io
 from PIL import Image, ImageOps
 
 # EXIF Orientations 5-8 turn the picture by 90 degrees: the displayed width is the stored height.
-TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+_TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+
+def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    """The size as displayed after EXIF `orientation`, from the size as stored (and back)."""
+    return (height, width) if orientation in _TRANSPOSING_ORIENTATIONS else (width, height)
 
 
 def open_upright(data: bytes, max_side: int | None = None) -> Image.Image:
