@@ -9,7 +9,6 @@ stack trace) and the upload's name as the user wrote it (the event's key is URL-
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -17,6 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaflow_shared.config import env_str
+from mediaflow_shared.errors import lambda_error_message
 from mediaflow_shared.storage import s3_client
 
 logger = Logger()
@@ -37,13 +37,7 @@ def discard(bucket: str, job_id: str) -> int:
 def failure_message(error: dict[str, Any]) -> str:
     """The errorMessage of a Lambda error's JSON cause, or the cause itself."""
     cause = error.get("Cause") or ""
-    try:
-        parsed = json.loads(cause)
-    except json.JSONDecodeError:
-        return cause[:1000] or error.get("Error", "unknown error")
-    if isinstance(parsed, dict) and parsed.get("errorMessage"):
-        return str(parsed["errorMessage"])[:1000]
-    return cause[:1000]
+    return (lambda_error_message(cause) or cause)[:1000] or error.get("Error", "unknown error")
 
 
 @logger.inject_lambda_context(correlation_id_path="executionArn")

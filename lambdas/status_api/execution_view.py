@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from mediaflow_shared.errors import lambda_error_message
 
 # Plain words for the named errors a user can cause (docs/architecture.md#named-errors).
 REASONS = {
@@ -22,13 +23,9 @@ REASONS = {
 
 def describe_failure(error: str, cause: str | None) -> dict[str, Any]:
     """The error name, the message inside a Lambda error's JSON cause, and a plain sentence."""
-    message = cause or ""
-    try:
-        parsed = json.loads(cause) if cause else None
-    except json.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        message = parsed["errorMessage"]
+    message = lambda_error_message(cause)
+    if message is None:
+        message = cause or ""
     return {"error": error, "message": message, "reason": REASONS.get(error, "Processing failed unexpectedly.")}
 
 
