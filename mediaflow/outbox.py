@@ -11,6 +11,7 @@ import re
 import smtplib
 import threading
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -54,5 +55,11 @@ class EmailOutbox:
                 server.send_message(email)
         return path
 
-    def messages(self) -> list[Path]:
-        return sorted(self.folder.glob("*.eml"))
+    def read(self, about: str | None = None) -> list[tuple[Path, EmailMessage]]:
+        """The delivered messages, oldest first; with `about` (a job id), those whose body names it."""
+        found = []
+        for path in sorted(self.folder.glob("*.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if about is None or about in message.get_content():
+                found.append((path, message))
+        return found

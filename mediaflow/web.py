@@ -14,7 +14,6 @@ import mimetypes
 import threading
 import time
 import uuid
-from email import message_from_bytes, policy
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -65,11 +64,7 @@ def http_api_event(method: str, path: str, query: str, headers: dict[str, str], 
 
 def outbox_messages(stack: LocalStack, job_id: str | None) -> list[dict[str, Any]]:
     messages = []
-    for path in stack.outbox.messages():
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        body = message.get_content()
-        if job_id and job_id not in body:
-            continue
+    for path, message in stack.outbox.read(about=job_id or None):
         attributes = {
             k.removeprefix("X-MediaFlow-Attribute-"): v
             for k, v in message.items()
@@ -82,7 +77,7 @@ def outbox_messages(stack: LocalStack, job_id: str | None) -> list[dict[str, Any
                 "to": message["To"],
                 "date": message["Date"],
                 "attributes": attributes,
-                "body": body,
+                "body": message.get_content(),
             }
         )
     return messages

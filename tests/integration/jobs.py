@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from mediaflow.stack import LocalStack
@@ -43,12 +41,7 @@ def run_upload(stack: LocalStack, data: bytes, key: str) -> JobRun:
 
 
 def emails_about(stack: LocalStack, job_id: str) -> list[EmailMessage]:
-    found = []
-    for path in stack.outbox.messages():
-        message = message_from_bytes(Path(path).read_bytes(), policy=policy.default)
-        if job_id in message.get_content():
-            found.append(message)
-    return found
+    return [message for _, message in stack.outbox.read(about=job_id)]
 
 
 def function_pool(stack: LocalStack, logical_id: str) -> Any:
