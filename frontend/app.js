@@ -20,6 +20,14 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// SVG elements need their namespace; children are nodes or text, like el()'s.
+function svgEl(tag, attributes = {}, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
 async function api(path, options = {}) {
   const token = window.mediaflowToken ? await window.mediaflowToken() : null;
   const headers = { "content-type": "application/json", ...(token ? { authorization: token } : {}) };
@@ -175,7 +183,8 @@ function layout(graph, spacing) {
 
 function drawGraph(graph, states) {
   const status = {};
-  for (const state of states) status[state.name] = state.status === "failed" ? "failed" : status[state.name] === "failed" ? "failed" : state.status;
+  // A state entered more than once (Map iterations) shows failed if any of its runs failed.
+  for (const state of states) if (status[state.name] !== "failed") status[state.name] = state.status;
   const boxW = 150, boxH = 30, gap = 20, rowHeight = 56;
   const { row, x, failure } = layout(graph, boxW + gap);
   const mainNames = Object.keys(x);
@@ -188,46 +197,29 @@ function drawGraph(graph, states) {
     x: failure.has(name) ? failureX : x[name] - left,
     y: row[name] * rowHeight + 24,
   });
-  const svgNS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(svgNS, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${rowCount * rowHeight + 10}`);
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${rowCount * rowHeight + 10}` });
   const visited = (name) => status[name] && status[name] !== "idle";
   for (const edge of graph.edges) {
     if (row[edge.from] === undefined || row[edge.to] === undefined) continue;
     // Every Task can be caught; drawing all of them hides the flow, so only a Catch this job took is drawn.
     if (edge.kind === "catch" && !(status[edge.from] === "failed" && visited(edge.to))) continue;
     const a = centre(edge.from), b = centre(edge.to);
-    const line = document.createElementNS(svgNS, "line");
     const upward = b.y <= a.y;
-    Object.entries({ x1: a.x, y1: a.y + (upward ? 0 : boxH / 2), x2: b.x, y2: b.y - (upward ? 0 : boxH / 2) })
-      .forEach(([k, v]) => line.setAttribute(k, v));
-    line.setAttribute("class", edge.kind);
-    line.setAttribute("data-edge", `${edge.from}->${edge.to}`);
-    svg.append(line);
+    svg.append(svgEl("line", {
+      x1: a.x, y1: a.y + (upward ? 0 : boxH / 2), x2: b.x, y2: b.y - (upward ? 0 : boxH / 2),
+      class: edge.kind, "data-edge": `${edge.from}->${edge.to}`,
+    }));
   }
   if (failure.size) {
-    const label = document.createElementNS(svgNS, "text");
-    label.setAttribute("class", "column-label");
-    Object.entries({ x: failureX, y: 10, "text-anchor": "middle" }).forEach(([k, v]) => label.setAttribute(k, v));
-    label.textContent = "on any failure (Catch)";
-    svg.append(label);
+    svg.append(svgEl("text", { class: "column-label", x: failureX, y: 10, "text-anchor": "middle" }, "on any failure (Catch)"));
   }
   for (const node of graph.nodes) {
     const { x, y } = centre(node.name);
-    const group = document.createElementNS(svgNS, "g");
     const state = status[node.name] || "idle";
-    group.setAttribute("class", `node ${state}`);
-    group.setAttribute("data-state", node.name);
-    group.setAttribute("data-status", state);
-    const rect = document.createElementNS(svgNS, "rect");
-    Object.entries({ x: x - boxW / 2, y: y - boxH / 2, width: boxW, height: boxH }).forEach(([k, v]) => rect.setAttribute(k, v));
-    const title = document.createElementNS(svgNS, "title");
-    title.textContent = `${node.name} (${node.type}${node.parent ? ` in ${node.parent}` : ""}): ${state}`;
-    const text = document.createElementNS(svgNS, "text");
-    text.setAttribute("x", x); text.setAttribute("y", y + 4); text.setAttribute("text-anchor", "middle");
-    text.textContent = node.name.length > 22 ? `${node.name.slice(0, 21)}…` : node.name;
-    group.append(title, rect, text);
-    svg.append(group);
+    svg.append(svgEl("g", { class: `node ${state}`, "data-state": node.name, "data-status": state },
+      svgEl("title", {}, `${node.name} (${node.type}${node.parent ? ` in ${node.parent}` : ""}): ${state}`),
+      svgEl("rect", { x: x - boxW / 2, y: y - boxH / 2, width: boxW, height: boxH }),
+      svgEl("text", { x, y: y + 4, "text-anchor": "middle" }, node.name.length > 22 ? `${node.name.slice(0, 21)}…` : node.name)));
   }
   $("#graph").replaceChildren(svg);
 }
