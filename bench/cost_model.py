@@ -12,13 +12,13 @@ MemorySize from the template; local x86 times stand in for arm64 Lambda.
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 from pathlib import Path
 
 from mediaflow.samples import pan_zoom_video, write_samples
 from mediaflow.stack import LocalStack, StackSettings
+from mediaflow_shared.job import EXECUTION_SUCCEEDED
 
 # us-east-1 list prices (USD) used for the estimate; check the AWS pricing pages before relying on them.
 PRICE_STATE_TRANSITION = 0.025 / 1000
@@ -43,8 +43,7 @@ def measure(stack: LocalStack, path: Path) -> dict[str, float]:
     )
     gb_seconds = stack.runtime.gb_seconds() - billed_before
     job = stack.job_for_execution(execution["executionArn"]) or {}
-    results = json.loads(job.get("results", "{}"))
-    frames = results.get("frameCount", 0)
+    frames = job.get("results", {}).get("frameCount", 0)
     # the upload, renditions, annotated frames, results.json, contact sheet; video: frames,
     # manifest, batch list and one detections file per batch
     puts = 1 + len(stack.list_outputs(job["jobId"])) + (frames + 2 + -(-frames // 10) if frames else 1)
@@ -55,7 +54,7 @@ def measure(stack: LocalStack, path: Path) -> dict[str, float]:
         "s3_puts": puts,
         "dynamodb_writes": 2,
         "sns_publishes": 1,
-        "status": execution["status"] == "SUCCEEDED",
+        "status": execution["status"] == EXECUTION_SUCCEEDED,
     }
 
 
@@ -82,8 +81,8 @@ def main() -> None:
         images = [p for p in paths if p.suffix != ".mp4"]
         minute = pan_zoom_video(Path(tmp) / "minute.mp4", seconds=60)
         with LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
-            stack.upload(images[0], "uploads/warm-up.jpg")  # start the worker processes (cold start)
-            stack.wait_for_execution("uploads/warm-up.jpg")
+            warm_up, _ = stack.upload(images[0])  # start the worker processes (cold start)
+            stack.wait_for_execution(warm_up)
             image_runs = [measure(stack, path) for path in images]
             video_runs = [measure(stack, minute)]
             per_function = stack.runtime.billed_by_function() if stack.runtime else {}

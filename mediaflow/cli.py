@@ -18,6 +18,7 @@ from rich.table import Table
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 from mediaflow.web import StatusPageServer
+from mediaflow_shared.job import EXECUTION_SUCCEEDED, JobRecord
 
 console = Console(highlight=False, soft_wrap=True)  # commands must stay copy-pasteable
 
@@ -124,19 +125,21 @@ def up(
     endpoint = stack.endpoint
     console.print(f"[bold green]MediaFlow is up.[/] Status page: [bold]{page.url}[/]")
     console.print(f"  AWS endpoint  {endpoint}")
-    console.print(f"  bucket        {stack.bucket}  (uploads under {stack.upload_prefix})")
+    console.print(f"  bucket        {stack.bucket}  (uploads under {stack.layout.upload_prefix})")
     console.print(f"  state machine {stack.state_machine_arn}")
     console.print(f"  jobs table    {stack.table}")
     console.print(f"  email outbox  {stack.outbox.folder}")
     console.print(f"  lambda logs   {stack.log_dir}")
     console.print("\nTry it with the AWS CLI (any credentials work locally):")
     console.print("  export AWS_ACCESS_KEY_ID=mediaflow AWS_SECRET_ACCESS_KEY=mediaflow AWS_DEFAULT_REGION=us-east-1")
-    console.print(f"  aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{stack.bucket}/{stack.upload_prefix}photo.jpg")
+    console.print(
+        f"  aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{stack.bucket}/{stack.layout.upload_prefix}photo.jpg"
+    )
     console.print(
         f"  aws --endpoint-url {endpoint} stepfunctions list-executions --state-machine-arn {stack.state_machine_arn}"
     )
     console.print(f"  aws --endpoint-url {endpoint} stepfunctions get-execution-history --execution-arn ARN")
-    console.print(f"  aws --endpoint-url {endpoint} s3 ls s3://{stack.bucket}/{stack.output_prefix} --recursive")
+    console.print(f"  aws --endpoint-url {endpoint} s3 ls s3://{stack.bucket}/{stack.layout.output_prefix} --recursive")
     console.print("\nPress Ctrl-C to stop.")
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # also when started in the background (SIGINT ignored)
@@ -162,14 +165,15 @@ def _print_event(name: str, event: dict[str, Any]) -> None:
         console.print(f"  [dim]{name}[/] [red]✗ {details.get('error', kind)}[/]")
 
 
-def _copy_outputs(stack: LocalStack, job: dict[str, Any], destination: Path) -> list[Path]:
+def _copy_outputs(stack: LocalStack, job: JobRecord, destination: Path) -> list[Path]:
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
     s3 = stack.client("s3")
     copied = []
+    prefix = stack.layout.outputs(job["jobId"])
     for key in stack.list_outputs(job["jobId"]):
-        target = destination / key.split(f"{job['jobId']}/", 1)[1]
+        target = destination / key.removeprefix(prefix)
         target.parent.mkdir(parents=True, exist_ok=True)
         s3.download_file(stack.bucket, key, str(target))
         copied.append(target)
@@ -230,12 +234,12 @@ def process(
         table.add_column(column, overflow="fold")  # wrap, never cut: names and paths must stay whole
     failed = 0
     for name, status, job, copied, destination, execution in rows:
-        if status == "SUCCEEDED":
-            renditions = json.loads(job.get("outputs", "[]")) if job else []
+        if status == EXECUTION_SUCCEEDED:
+            renditions = job.get("results", {}).get("renditions", []) if job else []
             sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
             detail = f"{destination}" + (f"  ({', '.join(sizes)})" if sizes else "")
             table.add_row(
-                name, "[green]SUCCEEDED[/]", str(len(copied)), job.get("topLabels", "") if job else "", detail
+                name, f"[green]{status}[/]", str(len(copied)), job.get("topLabels", "") if job else "", detail
             )
         else:
             failed += 1
@@ -244,7 +248,7 @@ def process(
             table.add_row(name, f"[red]{status}[/]", "0", "", f"{execution.get('error')}: {reason}")
     console.print(table)
     for name, status, _job, _copied, destination, _execution in rows:
-        for line in _timeline_lines(destination) if status == "SUCCEEDED" else []:
+        for line in _timeline_lines(destination) if status == EXECUTION_SUCCEEDED else []:
             console.print(f"{name}: {line}")
     console.print(f"Emails: {stack.outbox.folder}")
     sys.exit(1 if failed else 0)

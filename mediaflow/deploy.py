@@ -21,30 +21,13 @@ LOCAL_ENVIRONMENT_OVERRIDES = {
     "ALLOWED_ORIGIN": "*",  # the local page and API share an origin on 127.0.0.1
 }
 
-# Resource types the local runtime deliberately does not create, and why.
-NOT_EMULATED = {
-    "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; the TLS-only policy is AWS-only",
-    "AWS::CloudWatch::Alarm": "no CloudWatch metrics are produced locally; every failure is emailed instead",
-    "AWS::CloudWatch::Dashboard": "no CloudWatch metrics are produced locally",
-    "AWS::IAM::Policy": "moto does not evaluate IAM; the gates check least privilege instead",
-    "AWS::Serverless::HttpApi": "`mediaflow up` serves the status API itself (mediaflow/web.py), same handler",
-    "AWS::Cognito::UserPool": "the local status page binds 127.0.0.1 and needs no sign-in",
-    "AWS::Cognito::UserPoolClient": "no sign-in locally",
-    "AWS::Cognito::UserPoolDomain": "no sign-in locally",
-    "AWS::CloudFront::Distribution": "`mediaflow up` serves frontend/ directly",
-    "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
-}
-
 
 @dataclass
 class DeployedStack:
     buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
     tables: dict[str, str] = field(default_factory=dict)
-    topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
     functions: list[FunctionSpec] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def substitute_definition(definition: str, substitutions: dict[str, Any]) -> str:
@@ -118,11 +101,8 @@ class Deployer:
             "AWS::Serverless::Function": self._function,
             "AWS::Serverless::StateMachine": self._state_machine,
         }
-        for logical_id, resource_type in self.template.resource_types().items():
-            if resource_type not in handlers:
-                stack.skipped[logical_id] = NOT_EMULATED.get(
-                    resource_type, f"{resource_type} is not emulated by the local runtime"
-                )
+        # Other resource types (IAM, alarms, the HTTP API, CloudFront, Cognito) are not created:
+        # docs/local-runtime.md says why for each.
         # Order matters: a subscription needs its topic, a rule its state machine.
         order = list(handlers)
         resources = sorted(self.template.resources(set(handlers)), key=lambda r: order.index(r.type))
@@ -184,7 +164,7 @@ class Deployer:
 
     def _topic(self, resource: ResolvedResource, stack: DeployedStack) -> None:
         name = self.template.attributes[(resource.logical_id, "TopicName")]
-        stack.topics[resource.logical_id] = self.clients("sns").create_topic(Name=name)["TopicArn"]
+        self.clients("sns").create_topic(Name=name)
 
     def _subscription(self, resource: ResolvedResource, stack: DeployedStack) -> None:
         props = resource.properties
@@ -219,9 +199,7 @@ class Deployer:
         events = self.clients("events")
         for event_id, event in props.get("Events", {}).items():
             if event["Type"] != "EventBridgeRule":
-                stack.skipped[f"{resource.logical_id}.{event_id}"] = f"event type {event['Type']} is not emulated"
-                continue
+                continue  # the only event type the template uses
             rule_name = f"{name}-{event_id}"
             events.put_rule(Name=rule_name, EventPattern=json.dumps(event["Properties"]["Pattern"]), State="ENABLED")
             events.put_targets(Rule=rule_name, Targets=[{"Id": event_id, "Arn": arn, "RoleArn": role_arn}])
-            stack.rules.append(rule_name)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from mediaflow_shared.job import FINISHED_JOB_STATUSES
+
 if TYPE_CHECKING:
     from mediaflow.stack import LocalStack
-
-FINISHED = {"SUCCEEDED", "FAILED"}
 
 
 class WorkFileJanitor:
@@ -43,7 +43,7 @@ class WorkFileJanitor:
         cleaned = []
         for job in self.stack.jobs():
             job_id = job["jobId"]
-            if job.get("status") in FINISHED and (job_id, job.get("updatedAt")) not in self._cleaned:
+            if job.get("status") in FINISHED_JOB_STATUSES and (job_id, job.get("updatedAt")) not in self._cleaned:
                 self.stack.discard_work_files(job_id)
                 self._cleaned.add((job_id, job.get("updatedAt")))
                 cleaned.append(job_id)

@@ -84,7 +84,6 @@ def apply_quotas(payload: bytes, result: InvocationResult) -> InvocationResult:
 class LambdaGateway:
     def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
-        self.invocations = 0
 
     def handle(self, request: Any, **_: Any) -> AWSResponse | None:
         match = _INVOKE_PATH.search(request.url)
@@ -101,7 +100,6 @@ class LambdaGateway:
             )
         body = request.body or b""
         payload = body if isinstance(body, bytes) else body.read() if hasattr(body, "read") else str(body).encode()
-        self.invocations += 1
         too_big = len(payload) > STATE_PAYLOAD_LIMIT_BYTES
         try:
             result = apply_quotas(payload, InvocationResult(b"") if too_big else pool.invoke(payload))

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 import boto3
 from botocore.config import Config
@@ -25,11 +24,18 @@ from mediaflow.lambda_gateway import LambdaGateway
 from mediaflow.lambda_workers import LambdaRuntime
 from mediaflow.outbox import EmailOutbox
 from mediaflow.template import REGION, bind_template
+from mediaflow_shared.job import (
+    FINISHED_EXECUTION_STATUSES,
+    JobRecord,
+    job_from_event,
+    plain_item,
+    record_from_item,
+)
+from mediaflow_shared.layout import Layout
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "mediaflow", "aws_secret_access_key": "mediaflow"}
-TERMINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class LocalStack:
         self.runtime: LambdaRuntime | None = None
         self.gateway: LambdaGateway | None = None
         self.deployed = DeployedStack()
+        parameters = self.template.parameters
+        self.layout = Layout(parameters["UploadPrefix"], parameters["OutputPrefix"], parameters["WorkPrefix"])
         self.janitor: WorkFileJanitor | None = None
         self._session = boto3.Session(region_name=REGION, **LOCAL_CREDENTIALS)
         self._clients: dict[str, Any] = {}
@@ -131,24 +139,12 @@ class LocalStack:
     def state_machine_arn(self) -> str:
         return self.deployed.state_machines["MediaPipelineStateMachine"]
 
-    @property
-    def upload_prefix(self) -> str:
-        return self.template.parameters["UploadPrefix"]
-
-    @property
-    def output_prefix(self) -> str:
-        return self.template.parameters["OutputPrefix"]
-
-    @property
-    def work_prefix(self) -> str:
-        return self.template.parameters["WorkPrefix"]
-
     def _keys_under(self, prefix: str) -> list[str]:
         pages = self.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
 
     def list_work_files(self, job_id: str) -> list[str]:
-        return self._keys_under(f"{self.work_prefix}{job_id}/")
+        return self._keys_under(self.layout.work(job_id))
 
     def discard_work_files(self, job_id: str) -> None:
         keys = self.list_work_files(job_id)
@@ -160,7 +156,7 @@ class LocalStack:
 
     def upload(self, path: Path, key: str | None = None) -> tuple[str, str]:
         """Upload a file under the upload prefix; returns (key, etag)."""
-        key = key or f"{self.upload_prefix}{path.name}"
+        key = key or f"{self.layout.upload_prefix}{path.name}"
         response = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
         return key, response["ETag"].strip('"')
 
@@ -172,8 +168,8 @@ class LocalStack:
         for page in paginator.paginate(stateMachineArn=self.state_machine_arn):
             for execution in page["executions"]:
                 described = sfn.describe_execution(executionArn=execution["executionArn"])
-                obj = json.loads(described["input"])["detail"]["object"]
-                if unquote_plus(obj["key"]) == key and (etag is None or obj.get("etag") == etag):
+                job = self._job_of(described)
+                if job["key"] == key and (etag is None or job["etag"] == etag):
                     found.append(described)
         return sorted(found, key=lambda e: e["startDate"])
 
@@ -201,7 +197,7 @@ class LocalStack:
                     for event in history[seen:]:
                         on_event(event)
                 seen = len(history)
-                if described["status"] in TERMINAL_STATUSES:
+                if described["status"] in FINISHED_EXECUTION_STATUSES:
                     return described
             time.sleep(0.1)
         raise TimeoutError(f"no finished execution for {key} within {timeout} s")
@@ -211,24 +207,23 @@ class LocalStack:
         paginator = self.client("stepfunctions").get_paginator("get_execution_history")
         return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
 
-    def job_for_execution(self, execution_arn: str) -> dict[str, Any] | None:
-        """The job record of an execution; its id is computed by the first state, DescribeUpload."""
-        history = self.client("stepfunctions").get_execution_history(executionArn=execution_arn, maxResults=1000)
-        for event in history["events"]:
-            details = event.get("stateExitedEventDetails")
-            if details and details.get("name") == "DescribeUpload":
-                return self.job(json.loads(details["output"])["job"]["jobId"])
-        return None
+    @staticmethod
+    def _job_of(execution: dict[str, Any]) -> dict[str, Any]:
+        """The job an execution's input event starts (its key decoded as DescribeUpload does)."""
+        return dict(job_from_event(json.loads(execution["input"]), execution["executionArn"], ""))
 
-    def job(self, job_id: str) -> dict[str, Any] | None:
+    def job_for_execution(self, execution_arn: str) -> JobRecord | None:
+        """The job record of an execution."""
+        execution = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
+        return self.job(self._job_of(execution)["jobId"])
+
+    def job(self, job_id: str) -> JobRecord | None:
         item = self.client("dynamodb").get_item(TableName=self.table, Key={"jobId": {"S": job_id}}).get("Item")
-        if item is None:
-            return None
-        return {name: next(iter(value.values())) for name, value in item.items()}
+        return record_from_item(plain_item(item)) if item else None
 
-    def jobs(self) -> list[dict[str, Any]]:
-        items = self.client("dynamodb").scan(TableName=self.table)["Items"]
-        return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
+    def jobs(self) -> list[JobRecord]:
+        pages = self.client("dynamodb").get_paginator("scan").paginate(TableName=self.table)
+        return [record_from_item(plain_item(item)) for page in pages for item in page["Items"]]
 
     def list_outputs(self, job_id: str) -> list[str]:
-        return self._keys_under(f"{self.output_prefix}{job_id}/")
+        return self._keys_under(self.layout.outputs(job_id))

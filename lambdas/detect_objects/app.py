@@ -1,12 +1,11 @@
 """DetectObjects: run the configured detector on one image, or on one batch of video frames.
 
-Detections go to S3 (work/<jobId>/detections/...); the state gets a compact summary only.
+Detections go to S3 (the job's work files); the state gets a compact summary only.
 A batch that cannot be processed raises DetectionFailed naming the batch and its frames.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -16,10 +15,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from detectors import detector_from_environment
 
-from mediaflow_shared.config import env_str
 from mediaflow_shared.errors import CorruptMedia, DetectionFailed
 from mediaflow_shared.images import open_upright
-from mediaflow_shared.storage import read_upload, s3_client
+from mediaflow_shared.job import CORRELATION_ID_PATH, Batch, Detection, Job, Media, job_step
+from mediaflow_shared.layout import layout
+from mediaflow_shared.storage import read_json, read_upload, s3_client, write_json
 
 logger = Logger()
 tracer = Tracer()
@@ -28,71 +28,61 @@ metrics = Metrics()
 IMAGE_DETECTION_MAX_SIDE = 1280
 
 
-def detections_key(job_id: str, name: str) -> str:
-    return f"{env_str('WORK_PREFIX', 'work/')}{job_id}/detections/{name}.json"
-
-
 def _upright_rgb(data: bytes, max_side: int | None = None) -> np.ndarray:
     return np.asarray(open_upright(data, max_side))
 
 
-def _summary(frames: list[dict[str, Any]]) -> dict[str, Any]:
+def _write(job: Job, key: str, backend: str, frames: list[dict[str, Any]]) -> Detection:
+    write_json(job["bucket"], key, {"backend": backend, "frames": frames})
     labels = Counter(d["label"] for frame in frames for d in frame["detections"])
-    return {"frames": len(frames), "detections": sum(labels.values()), "labels": dict(labels)}
+    return {"key": key, "backend": backend, "frames": len(frames), "detections": labels.total(), "labels": dict(labels)}
 
 
-def detect_image(job_id: str, media: dict[str, Any]) -> dict[str, Any]:
-    data = read_upload(media["bucket"], media["key"], media["etag"])
+def detect_image(job: Job, media: Media) -> Detection:
     try:
-        image = _upright_rgb(data, IMAGE_DETECTION_MAX_SIDE)
+        image = _upright_rgb(read_upload(job), IMAGE_DETECTION_MAX_SIDE)
     except (OSError, SyntaxError, ValueError) as err:
-        raise CorruptMedia(f"{media['key']} cannot be decoded: {err}") from err
+        raise CorruptMedia(f"{job['key']} cannot be decoded: {err}") from err
     detector = detector_from_environment()
-    frames = [
-        {
-            "index": 0,
-            "time": 0,
-            "key": media["key"],
-            "width": int(media["width"]),
-            "height": int(media["height"]),
-            "detections": [d.as_dict() for d in detector.detect(image)],
-        }
-    ]
-    key = detections_key(job_id, "image")
-    s3_client().put_object(
-        Bucket=media["bucket"], Key=key, Body=json.dumps({"backend": detector.name, "frames": frames}).encode()
-    )
-    return {"key": key, "backend": detector.name, **_summary(frames)}
+    frame = {
+        "index": 0,
+        "time": 0,
+        "key": job["key"],
+        "width": int(media["width"]),
+        "height": int(media["height"]),
+        "detections": [d.as_dict() for d in detector.detect(image)],
+    }
+    return _write(job, layout().image_detections(job["jobId"]), detector.name, [frame])
 
 
-def detect_batch(job_id: str, bucket: str, batch: dict[str, Any]) -> dict[str, Any]:
-    s3 = s3_client()
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=batch["manifestKey"])["Body"].read())
+def detect_batch(job: Job, batch: Batch) -> Detection:
+    bucket = job["bucket"]
+    manifest = read_json(bucket, batch["manifestKey"])
     members = manifest["frames"][batch["first"] : batch["first"] + batch["count"]]
     last = batch["first"] + batch["count"] - 1
     detector = detector_from_environment()
     frames = []
     try:
         for frame in members:
-            image = _upright_rgb(s3.get_object(Bucket=bucket, Key=frame["key"])["Body"].read())
+            image = _upright_rgb(s3_client().get_object(Bucket=bucket, Key=frame["key"])["Body"].read())
             frames.append({**frame, "detections": [d.as_dict() for d in detector.detect(image)]})
     except Exception as err:
         raise DetectionFailed(
             f"batch {batch['batch']} (frames {batch['first']}-{last}) failed: {type(err).__name__}: {err}"
         ) from err
-    key = detections_key(job_id, f"batch-{batch['batch']:05d}")
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"backend": detector.name, "frames": frames}).encode())
-    return {"batch": batch["batch"], "key": key, **_summary(frames)}
+    return _write(job, layout().batch_detections(job["jobId"], batch["batch"]), detector.name, frames)
 
 
-@logger.inject_lambda_context(correlation_id_path="executionArn")
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "batch" in event:
-        result = detect_batch(event["jobId"], event["bucket"], event["batch"])
+@job_step("detection")
+def handler(document: dict[str, Any], context: LambdaContext) -> Detection:
+    """`document` is a job with its media (an image) or one Map item: a job and a batch of frames."""
+    if "batch" in document:
+        result = detect_batch(document["job"], document["batch"])
     else:
-        result = detect_image(event["jobId"], event["media"])
+        result = detect_image(document["job"], document["media"])
     metrics.add_metric(name="FramesAnalysed", unit=MetricUnit.Count, value=result["frames"])
-    logger.info("detections written", extra=result)
+    logger.info("detections written", extra=dict(result))
     return result

@@ -14,7 +14,6 @@ not depend on the resolution a backend works at.
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -24,6 +23,8 @@ from typing import Any, Protocol
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
+
+from mediaflow_shared.settings import settings
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
@@ -83,7 +84,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, max_iou: float) -> list[int]:
 
 def _session(model_path: Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("DETECTION_THREADS", "1"))
+    options.intra_op_num_threads = settings().detection_threads
     options.log_severity_level = 3
     return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
 
@@ -227,12 +228,11 @@ def _download_model(uri: str) -> tuple[Path, list[str]]:
 @cache
 def detector_from_environment() -> Detector:
     """The backend template.yaml's DetectionBackend parameter chose (loaded once per sandbox)."""
-    backend = os.environ.get("DETECTION_BACKEND", "centerface")
-    min_confidence = float(os.environ.get("DETECTION_MIN_CONFIDENCE", "0.5"))
+    backend, min_confidence = settings().detection_backend, settings().detection_min_confidence
     if backend == "centerface":
         return CenterFaceDetector(MODELS_DIR / "centerface.onnx", min_confidence)
     if backend == "onnx":
-        model, labels = _download_model(os.environ["DETECTION_MODEL_S3_URI"])
+        model, labels = _download_model(settings().detection_model_s3_uri)
         return OnnxYoloDetector(model, labels, min_confidence)
     if backend == "rekognition":
         import boto3

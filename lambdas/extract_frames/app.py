@@ -10,8 +10,6 @@ Distributed Map that reads the batch list from S3 (docs/architecture.md).
 from __future__ import annotations
 
 import io
-import json
-import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,19 +19,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
 from sampler import SampledFrame, sample_frames
 
-from mediaflow_shared.config import env_int, env_str
-from mediaflow_shared.storage import download_to_temp, s3_client
-from mediaflow_shared.upload import Upload
+from mediaflow_shared.job import CORRELATION_ID_PATH, Batch, Frames, Job, Media, job_step
+from mediaflow_shared.layout import layout
+from mediaflow_shared.settings import settings
+from mediaflow_shared.storage import download_to_temp, s3_client, write_json
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 FRAME_JPEG_QUALITY = 85
-
-
-def work_prefix(job_id: str) -> str:
-    return f"{env_str('WORK_PREFIX', 'work/')}{job_id}/"
 
 
 def _frame_jpeg(frame: SampledFrame, max_width: int) -> tuple[bytes, int, int]:
@@ -45,59 +40,56 @@ def _frame_jpeg(frame: SampledFrame, max_width: int) -> tuple[bytes, int, int]:
     return out.getvalue(), image.width, image.height
 
 
-def plan_batches(frame_count: int, per_batch: int) -> list[dict[str, int]]:
+def plan_batches(frame_count: int, per_batch: int, manifest_key: str) -> list[Batch]:
     return [
-        {"batch": number, "first": first, "count": min(per_batch, frame_count - first)}
+        {"batch": number, "first": first, "count": min(per_batch, frame_count - first), "manifestKey": manifest_key}
         for number, first in enumerate(range(0, frame_count, per_batch))
     ]
 
 
 @tracer.capture_method
-def extract(job_id: str, media: dict[str, Any]) -> dict[str, Any]:
-    upload = Upload(media["bucket"], media["key"], media["etag"], media["size"])
-    rate = float(env_str("FRAME_SAMPLE_RATE", "1"))
-    max_width = env_int("FRAME_MAX_WIDTH", 1280)
-    prefix = work_prefix(job_id)
+def extract(job: Job, media: Media) -> Frames:
+    config, keys, job_id, bucket = settings(), layout(), job["jobId"], job["bucket"]
+    rate = config.frame_sample_rate
     s3 = s3_client()
     frames: list[dict[str, Any]] = []
-    with download_to_temp(upload) as path, ThreadPoolExecutor(max_workers=8) as uploads:
+    with download_to_temp(job) as path, ThreadPoolExecutor(max_workers=8) as uploads:
         pending = []
-        for frame in sample_frames(path, rate, float(media["duration"]), upload.key):
-            data, width, height = _frame_jpeg(frame, max_width)
-            key = f"{prefix}frames/f{frame.index:06d}.jpg"
-            pending.append(
-                uploads.submit(s3.put_object, Bucket=upload.bucket, Key=key, Body=data, ContentType="image/jpeg")
-            )
+        for frame in sample_frames(path, rate, float(media["duration"]), job["key"]):
+            data, width, height = _frame_jpeg(frame, config.frame_max_width)
+            key = keys.frame(job_id, frame.index)
+            pending.append(uploads.submit(s3.put_object, Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg"))
             frames.append(
                 {"index": frame.index, "time": round(frame.time, 3), "key": key, "width": width, "height": height}
             )
         for future in pending:
             future.result()
 
-    batches = plan_batches(len(frames), env_int("FRAMES_PER_BATCH", 10))
-    manifest_key, batches_key = f"{prefix}frames/manifest.json", f"{prefix}frames/batches.json"
-    manifest = {"jobId": job_id, "source": upload.key, "rate": rate, "duration": media["duration"], "frames": frames}
-    s3.put_object(Bucket=upload.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
-    items = [{**batch, "manifestKey": manifest_key} for batch in batches]
-    s3.put_object(Bucket=upload.bucket, Key=batches_key, Body=json.dumps(items).encode())
-    inline = len(batches) <= env_int("INLINE_MAP_MAX_BATCHES", 200)
+    manifest_key = write_json(
+        bucket,
+        keys.frame_manifest(job_id),
+        {"jobId": job_id, "source": job["key"], "rate": rate, "duration": media["duration"], "frames": frames},
+    )
+    batches = plan_batches(len(frames), config.frames_per_batch, manifest_key)
+    batches_key = write_json(bucket, keys.frame_batches(job_id), batches)
+    inline = len(batches) <= config.inline_map_max_batches
     metrics.add_metric(name="FramesExtracted", unit=MetricUnit.Count, value=len(frames))
     return {
         "manifestKey": manifest_key,
         "batchesKey": batches_key,
         "frameCount": len(frames),
         "batchCount": len(batches),
-        "expectedFrames": math.ceil(float(media["duration"]) * rate - 1e-9),
-        "maxConcurrency": env_int("DETECT_MAX_CONCURRENCY", 10),
+        "maxConcurrency": config.detect_max_concurrency,
         "mode": "inline" if inline else "distributed",
-        "batches": items if inline else [],
+        "batches": batches if inline else [],
     }
 
 
-@logger.inject_lambda_context(correlation_id_path="executionArn")
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = extract(event["jobId"], event["media"])
-    logger.info("frames extracted", extra={k: v for k, v in result.items() if k != "batches"})
-    return result
+@job_step("frames")
+def handler(document: dict[str, Any], context: LambdaContext) -> Frames:
+    frames = extract(document["job"], document["media"])
+    logger.info("frames extracted", extra={k: v for k, v in frames.items() if k != "batches"})
+    return frames

@@ -16,31 +16,31 @@ import json
 import uuid
 from functools import cache
 from typing import Any
-from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from execution_view import describe_failure, graph_of, state_timeline
+from execution_view import graph_of, state_timeline
 
-from mediaflow_shared.config import env_int, env_str
+from mediaflow_shared.job import JOB_INDEX, RECORD_TYPE, JobRecord, failure_reason, record_from_item
+from mediaflow_shared.layout import layout
+from mediaflow_shared.settings import settings
 from mediaflow_shared.storage import s3_client
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin=env_str("ALLOWED_ORIGIN", "*"), max_age=300))
+app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin=settings().allowed_origin, max_age=300))
 
 URL_SECONDS = 3600
 MAX_PAGE = 50
 ALLOWED_TYPES = ("image/", "video/")
-JOB_INDEX = "ByStartedAt"
 
 
 @cache
 def _table() -> Any:
-    return boto3.resource("dynamodb").Table(env_str("JOBS_TABLE"))
+    return boto3.resource("dynamodb").Table(settings().jobs_table)
 
 
 @cache
@@ -50,7 +50,7 @@ def _sfn() -> Any:
 
 def _presigned_get(key: str) -> str:
     return s3_client().generate_presigned_url(
-        "get_object", Params={"Bucket": env_str("MEDIA_BUCKET"), "Key": key}, ExpiresIn=URL_SECONDS
+        "get_object", Params={"Bucket": settings().media_bucket, "Key": key}, ExpiresIn=URL_SECONDS
     )
 
 
@@ -79,10 +79,10 @@ def create_upload() -> dict[str, Any]:
     content_type = str(body.get("contentType", ""))
     if not content_type.startswith(ALLOWED_TYPES):
         raise BadRequestError("contentType must be an image/* or video/* type")
-    max_bytes = env_int("MAX_UPLOAD_BYTES")
-    key = f"{env_str('UPLOAD_PREFIX', 'uploads/')}{uuid.uuid4()}/{filename}"
+    max_bytes = settings().max_upload_bytes
+    key = layout().upload_key(str(uuid.uuid4()), filename)
     post = s3_client().generate_presigned_post(
-        Bucket=env_str("MEDIA_BUCKET"),
+        Bucket=settings().media_bucket,
         Key=key,
         Fields={"Content-Type": content_type},
         Conditions=[["content-length-range", 1, max_bytes], {"Content-Type": content_type}],
@@ -91,18 +91,16 @@ def create_upload() -> dict[str, Any]:
     return {"url": post["url"], "fields": post["fields"], "key": key, "maxBytes": max_bytes}
 
 
-def _job_summary(item: dict[str, Any]) -> dict[str, Any]:
-    media = json.loads(item.get("media", "{}")) if item.get("media") else {}
+def _job_summary(record: JobRecord) -> dict[str, Any]:
     return {
-        "jobId": item["jobId"],
-        "status": item.get("status"),
-        # Before Validate decodes it, the key is as the S3 event gave it: URL-encoded.
-        "key": media.get("key") or unquote_plus(item.get("key", "")),
-        "kind": item.get("kind", media.get("kind", "unknown")),
-        "startedAt": item.get("startedAt"),
-        "updatedAt": item.get("updatedAt"),
-        "error": item.get("error"),
-        "topLabels": item.get("topLabels"),
+        "jobId": record["jobId"],
+        "status": record.get("status"),
+        "key": record.get("key"),
+        "kind": record.get("kind"),
+        "startedAt": record.get("startedAt"),
+        "updatedAt": record.get("updatedAt"),
+        "error": record.get("error"),
+        "topLabels": record.get("topLabels"),
     }
 
 
@@ -118,7 +116,7 @@ def list_jobs() -> dict[str, Any]:
     query: dict[str, Any] = {
         "IndexName": JOB_INDEX,
         "KeyConditionExpression": "recordType = :job",
-        "ExpressionAttributeValues": {":job": "job"},
+        "ExpressionAttributeValues": {":job": RECORD_TYPE},
         "ScanIndexForward": False,
         "Limit": limit,
     }
@@ -130,16 +128,16 @@ def list_jobs() -> dict[str, Any]:
     page = _table().query(**query)
     token = page.get("LastEvaluatedKey")
     return {
-        "jobs": [_job_summary(item) for item in page["Items"]],
+        "jobs": [_job_summary(record_from_item(item)) for item in page["Items"]],
         "nextToken": base64.urlsafe_b64encode(json.dumps(token).encode()).decode() if token else None,
     }
 
 
-def _results(item: dict[str, Any]) -> dict[str, Any] | None:
-    key = item.get("resultsKey")
-    if not key:
+def _results(record: JobRecord) -> dict[str, Any] | None:
+    if "results" not in record:
         return None
-    results = json.loads(s3_client().get_object(Bucket=env_str("MEDIA_BUCKET"), Key=key)["Body"].read())
+    key = record["results"]["resultsKey"]
+    results = json.loads(s3_client().get_object(Bucket=settings().media_bucket, Key=key)["Body"].read())
     frames = [f for f in results.get("frames", []) if f.get("detections")]
     return {
         "labels": results.get("labels", []),
@@ -151,13 +149,21 @@ def _results(item: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _outputs(job_id: str) -> list[dict[str, Any]]:
-    prefix = f"{env_str('OUTPUT_PREFIX', 'outputs/')}{job_id}/"
-    listing = s3_client().list_objects_v2(Bucket=env_str("MEDIA_BUCKET"), Prefix=prefix)
+def _output_files(job_id: str) -> list[dict[str, Any]]:
+    """Every object under the job's output prefix, with a download link."""
+    prefix = layout().outputs(job_id)
+    listing = s3_client().list_objects_v2(Bucket=settings().media_bucket, Prefix=prefix)
     return [
         {"key": obj["Key"], "name": obj["Key"][len(prefix) :], "bytes": obj["Size"], "url": _presigned_get(obj["Key"])}
         for obj in listing.get("Contents", [])
     ]
+
+
+def _failure(record: JobRecord) -> dict[str, Any] | None:
+    if "error" not in record:
+        return None
+    error = record["error"]
+    return {"error": error, "message": record.get("failureMessage", ""), "reason": failure_reason(error)}
 
 
 @app.get("/jobs/<job_id>")
@@ -165,27 +171,28 @@ def get_job(job_id: str) -> dict[str, Any]:
     item = _table().get_item(Key={"jobId": job_id}).get("Item")
     if item is None:
         raise NotFoundError(f"no job {job_id}")
-    execution_arn = item["executionArn"]
+    record = record_from_item(item)
+    execution_arn = record["executionArn"]
     sfn = _sfn()
     execution = sfn.describe_execution(executionArn=execution_arn)
     events = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         events.extend(page["events"])
     definition = json.loads(sfn.describe_state_machine(stateMachineArn=execution["stateMachineArn"])["definition"])
-    renditions = json.loads(item["outputs"]) if item.get("outputs") else []
-    console_prefix = env_str("CONSOLE_URL_PREFIX", "")
+    renditions = record.get("results", {}).get("renditions", [])
+    console_prefix = settings().console_url_prefix
     return {
-        **_job_summary(item),
+        **_job_summary(record),
         "executionArn": execution_arn,
         "executionStatus": execution["status"],
         "consoleUrl": f"{console_prefix}{execution_arn}" if console_prefix else None,
-        "media": json.loads(item["media"]) if item.get("media") else None,
-        "failure": describe_failure(item.get("error"), item.get("errorCause")) if item.get("error") else None,
+        "media": record.get("media"),
+        "failure": _failure(record),
         "states": state_timeline(events),
         "graph": graph_of(definition),
         "renditions": [{**r, "url": _presigned_get(r["key"])} for r in renditions],
-        "outputs": _outputs(job_id),
-        "results": _results(item),
+        "outputs": _output_files(job_id),
+        "results": _results(record),
     }
 
 

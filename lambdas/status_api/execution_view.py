@@ -4,30 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediaflow_shared.errors import lambda_error_message
-
-# Plain words for the named errors a user can cause (docs/architecture.md#named-errors).
-REASONS = {
-    "EmptyMedia": "The file is empty (or a video without any frames).",
-    "MediaTooLarge": "The file is too large: too many bytes, pixels or seconds for the configured limits.",
-    "UnsupportedMediaType": "This is not an image or video MediaFlow can process, whatever its file name says.",
-    "CorruptMedia": "The file is damaged or truncated and cannot be decoded.",
-    "UploadNotFound": "The upload was deleted before it could be processed.",
-    "UploadChanged": "The upload was replaced by a newer file while it was being processed.",
-    "DetectionFailed": "Object detection failed on part of the video.",
-    "DetectionIncomplete": "Object detection did not finish for every part of the video.",
-    "Sandbox.Timedout": "A processing step ran out of time.",
-    "States.DataLimitExceeded": "A step produced more data than Step Functions can pass between states.",
-}
-
-
-def describe_failure(error: str, cause: str | None) -> dict[str, Any]:
-    """The error name, the message inside a Lambda error's JSON cause, and a plain sentence."""
-    message = lambda_error_message(cause)
-    if message is None:
-        message = cause or ""
-    return {"error": error, "message": message, "reason": REASONS.get(error, "Processing failed unexpectedly.")}
-
 
 def state_timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every state entered, in order, with its times, status and (if any) error.

@@ -15,8 +15,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from renditions import Rendition, RenditionSpec, make_renditions
 
-from mediaflow_shared.config import env_int, env_list, env_str
 from mediaflow_shared.errors import CorruptMedia
+from mediaflow_shared.job import CORRELATION_ID_PATH, Job, job_step
+from mediaflow_shared.job import Rendition as RenditionRecord
+from mediaflow_shared.layout import layout
+from mediaflow_shared.settings import settings
 from mediaflow_shared.storage import read_upload, s3_client
 
 logger = Logger()
@@ -24,28 +27,13 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-def spec_from_environment() -> RenditionSpec:
-    return RenditionSpec(
-        widths=tuple(int(w) for w in env_list("RENDITION_WIDTHS", "320,640,1280")),
-        formats=tuple(env_list("RENDITION_FORMATS", "jpeg,webp")),
-        filters=tuple(env_list("IMAGE_FILTERS", "")),
-        jpeg_quality=env_int("JPEG_QUALITY", 82),
-        webp_quality=env_int("WEBP_QUALITY", 80),
-        webp_method=env_int("WEBP_METHOD", 2),
-    )
-
-
-def rendition_key(job_id: str, rendition: Rendition) -> str:
-    return f"{env_str('OUTPUT_PREFIX', 'outputs/')}{job_id}/renditions/w{rendition.width}.{rendition.extension}"
-
-
 @tracer.capture_method
-def upload_all(bucket: str, job_id: str, renditions: list[Rendition]) -> list[dict[str, Any]]:
-    s3 = s3_client()
+def upload_all(job: Job, renditions: list[Rendition]) -> list[RenditionRecord]:
+    s3, bucket = s3_client(), job["bucket"]
     written: list[str] = []
     try:
         for rendition in renditions:
-            key = rendition_key(job_id, rendition)
+            key = layout().rendition(job["jobId"], rendition.width, rendition.extension)
             s3.put_object(
                 Bucket=bucket,
                 Key=key,
@@ -64,18 +52,19 @@ def upload_all(bucket: str, job_id: str, renditions: list[Rendition]) -> list[di
     ]
 
 
-@logger.inject_lambda_context(correlation_id_path="executionArn")
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    media = event["media"]
-    data = read_upload(media["bucket"], media["key"], media["etag"])
+@job_step("renditions")
+def handler(document: dict[str, Any], context: LambdaContext) -> list[RenditionRecord]:
+    job = document["job"]
+    data = read_upload(job)
     try:
-        renditions = make_renditions(data, spec_from_environment())
+        renditions = make_renditions(data, RenditionSpec.from_settings(settings()))
     except (OSError, SyntaxError, ValueError, struct.error) as err:  # Pillow's errors for damaged data
-        raise CorruptMedia(f"{media['key']} cannot be decoded: {err}") from err
-    outputs = upload_all(media["bucket"], event["jobId"], renditions)
+        raise CorruptMedia(f"{job['key']} cannot be decoded: {err}") from err
+    outputs = upload_all(job, renditions)
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="RenditionsWritten", unit=MetricUnit.Count, value=len(outputs))
     logger.info("renditions written", extra={"count": len(outputs)})
-    return {"renditions": outputs}
+    return outputs

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageFilter
 
 from mediaflow_shared.images import oriented_size
+from mediaflow_shared.settings import Settings
 
 # EXIF Orientation -> the transpose that displays the picture upright (as ImageOps.exif_transpose).
 _ORIENTATION_TRANSPOSE = {
@@ -28,16 +29,28 @@ _ORIENTATION_TRANSPOSE = {
 }
 _FORMATS = {"jpeg": ("JPEG", "jpg", "image/jpeg"), "webp": ("WEBP", "webp", "image/webp")}
 FILTERS = ("grayscale", "blur", "sharpen")
+_DEFAULTS = Settings()  # the template's defaults, written once (mediaflow_shared.settings)
 
 
 @dataclass(frozen=True)
 class RenditionSpec:
-    widths: tuple[int, ...] = (320, 640, 1280)
-    formats: tuple[str, ...] = ("jpeg", "webp")
-    filters: tuple[str, ...] = ()
-    jpeg_quality: int = 82
-    webp_quality: int = 80
-    webp_method: int = 2
+    widths: tuple[int, ...] = _DEFAULTS.rendition_widths
+    formats: tuple[str, ...] = _DEFAULTS.rendition_formats
+    filters: tuple[str, ...] = _DEFAULTS.image_filters
+    jpeg_quality: int = _DEFAULTS.jpeg_quality
+    webp_quality: int = _DEFAULTS.webp_quality
+    webp_method: int = _DEFAULTS.webp_method
+
+    @classmethod
+    def from_settings(cls, current: Settings) -> RenditionSpec:
+        return cls(
+            widths=current.rendition_widths,
+            formats=current.rendition_formats,
+            filters=current.image_filters,
+            jpeg_quality=current.jpeg_quality,
+            webp_quality=current.webp_quality,
+            webp_method=current.webp_method,
+        )
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.formats if f not in _FORMATS] + [f for f in self.filters if f not in FILTERS]

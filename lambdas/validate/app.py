@@ -16,13 +16,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from image_probe import probe_image
 
-from mediaflow_shared.config import env_bool, env_int
 from mediaflow_shared.errors import (
     EmptyMedia,
     MediaFlowError,
     MediaTooLarge,
     UnsupportedMediaType,
 )
+from mediaflow_shared.job import CORRELATION_ID_PATH, Job, Media, job_step
+from mediaflow_shared.settings import settings
 from mediaflow_shared.sniff import (
     SNIFF_BYTES,
     SUPPORTED_IMAGE_FORMATS,
@@ -33,7 +34,6 @@ from mediaflow_shared.sniff import (
     sniff,
 )
 from mediaflow_shared.storage import download_to_temp, read_upload
-from mediaflow_shared.upload import Upload, upload_from_event
 from mediaflow_shared.video import probe_video
 
 logger = Logger()
@@ -41,69 +41,63 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-def validate(event: dict[str, Any]) -> dict[str, Any]:
-    upload = upload_from_event(event["event"])
-    max_bytes = env_int("MAX_UPLOAD_BYTES")
-    if upload.size == 0:
-        raise EmptyMedia(f"{upload.key} is empty (0 bytes)")
-    if upload.size > max_bytes:
-        raise MediaTooLarge(f"{upload.key} is {upload.size} bytes; the limit is {max_bytes} bytes")
+def validate(job: Job) -> Media:
+    key, size, limits = job["key"], job["size"], settings()
+    if size == 0:
+        raise EmptyMedia(f"{key} is empty (0 bytes)")
+    if size > limits.max_upload_bytes:
+        raise MediaTooLarge(f"{key} is {size} bytes; the limit is {limits.max_upload_bytes} bytes")
 
-    head = read_upload(upload.bucket, upload.key, upload.etag, byte_range=f"bytes=0-{SNIFF_BYTES - 1}")
+    head = read_upload(job, byte_range=f"bytes=0-{SNIFF_BYTES - 1}")
     sniffed = sniff(head)
-    ext = extension_of(upload.key) or "(none)"
+    ext = extension_of(key) or "(none)"
     if sniffed is None:
-        raise UnsupportedMediaType(
-            f"{upload.key} (extension .{ext}) is {describe_unknown(head)}, not a supported image"
-        )
+        raise UnsupportedMediaType(f"{key} (extension .{ext}) is {describe_unknown(head)}, not a supported image")
     if sniffed.format not in SUPPORTED_IMAGE_FORMATS | SUPPORTED_VIDEO_FORMATS:
-        raise UnsupportedMediaType(f"{upload.key} is {sniffed.format.upper()}, which MediaFlow cannot decode yet")
+        raise UnsupportedMediaType(f"{key} is {sniffed.format.upper()}, which MediaFlow cannot decode yet")
 
     if sniffed.kind == "video":
-        probe = _probe_video(upload)
+        probe = _probe_video(job)
     else:
         probe = probe_image(
-            read_upload(upload.bucket, upload.key, upload.etag),
+            read_upload(job),
             expected_format=sniffed.format,
-            max_pixels=env_int("MAX_IMAGE_PIXELS"),
-            include_gps=env_bool("INCLUDE_GPS"),
-            name=upload.key,
+            max_pixels=limits.max_image_pixels,
+            include_gps=limits.include_gps,
+            name=key,
         )
     return {
-        "bucket": upload.bucket,
-        "key": upload.key,
-        "etag": upload.etag,
-        "size": upload.size,
         "kind": sniffed.kind,
         "format": sniffed.format,
         "mimeType": sniffed.mime_type,
+        "size": size,
         "extension": ext,
-        "extensionMatchesContent": extension_matches(upload.key, sniffed.format),
+        "extensionMatchesContent": extension_matches(key, sniffed.format),
         **probe,
     }
 
 
-def _probe_video(upload: Upload) -> dict[str, Any]:
-    max_seconds = env_int("MAX_VIDEO_SECONDS")
-    with download_to_temp(upload) as path:
-        info = probe_video(path, upload.key)
-    if info.duration > max_seconds:
-        raise MediaTooLarge(f"{upload.key} lasts {info.duration:.1f} s; the limit is {max_seconds} s")
-    max_pixels = env_int("MAX_IMAGE_PIXELS")
-    if info.width * info.height > max_pixels:
+def _probe_video(job: Job) -> dict[str, Any]:
+    limits = settings()
+    with download_to_temp(job) as path:
+        info = probe_video(path, job["key"])
+    if info.duration > limits.max_video_seconds:
+        raise MediaTooLarge(f"{job['key']} lasts {info.duration:.1f} s; the limit is {limits.max_video_seconds} s")
+    if info.width * info.height > limits.max_image_pixels:
         raise MediaTooLarge(
-            f"{upload.key} is {info.width}x{info.height} = {info.width * info.height} pixels per frame; "
-            f"the limit is {max_pixels} pixels"
+            f"{job['key']} is {info.width}x{info.height} = {info.width * info.height} pixels per frame; "
+            f"the limit is {limits.max_image_pixels} pixels"
         )
     return info.as_dict()
 
 
-@logger.inject_lambda_context(correlation_id_path="executionArn")
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@job_step("media")
+def handler(document: dict[str, Any], context: LambdaContext) -> Media:
     try:
-        media = validate(event)
+        media = validate(document["job"])
     except MediaFlowError as err:
         metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
         logger.warning("upload rejected", extra={"error": type(err).__name__, "reason": str(err)})

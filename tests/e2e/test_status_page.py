@@ -77,7 +77,7 @@ def test_upload_a_photo_and_watch_it_succeed(page: Page, page_url: str, samples:
     assert page.locator("#renditions img").first.evaluate("i => i.naturalHeight > i.naturalWidth"), "portrait"
     expect(page.locator("#detections")).to_contain_text("face")
     expect(page.locator("#detections .box")).to_have_count(1)
-    expect(page.locator('#graph g[data-state="AggregateImage"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator('#graph g[data-state="Aggregate"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('#graph g[data-state="DuplicateEvent"]')).to_have_attribute("data-status", "idle")
     expect(page.locator("#emails")).to_contain_text("MediaFlow job SUCCEEDED (image)", timeout=10_000)
     _shot(page, "job-succeeded")
@@ -175,7 +175,7 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
     expect(page.locator("#graph line.catch")).to_have_count(0)  # nothing was caught
     # Top to bottom like the console: a Map's processor below it, its Next below the processor.
-    descent = ("ExtractFrames", "DetectFrameBatches", "DetectBatch", "AggregateVideo")
+    descent = ("ExtractFrames", "DetectFrameBatches", "DetectBatch", "Aggregate")
     boxes = _boxes(page, *descent)
     rows = [boxes[name]["y"] for name in descent]
     assert rows == sorted(rows) and len(set(rows)) == len(rows)

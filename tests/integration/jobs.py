@@ -24,7 +24,7 @@ class JobRun:
 
     @property
     def renditions(self) -> list[dict[str, Any]]:
-        return json.loads(self.job.get("outputs", "[]"))
+        return self.job.get("results", {}).get("renditions", [])
 
     def states_entered(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]

@@ -31,7 +31,7 @@ def _assert_failed_cleanly(stack: LocalStack, run: JobRun, error: str, cause_fra
     assert f"What happened: {json.loads(run.job['errorCause'])['errorMessage']}" in body
     assert "Traceback" not in body, "the email says what happened in words, not a stack trace"
     assert run.job["failureMessage"] == json.loads(run.job["errorCause"])["errorMessage"]
-    assert f"File: {run.job['objectKey']}\n" in body
+    assert f"File: {run.job['key']}\n" in body
     assert run.states_entered()[-4:] == ["DiscardPartialOutputs", "RecordFailure", "NotifyFailure", "JobFailed"]
 
 
@@ -71,11 +71,11 @@ def test_decompression_bomb_png(stack: LocalStack) -> None:
 def test_bad_input_with_odd_key_is_reported_with_its_real_name(stack: LocalStack) -> None:
     run = run_upload(stack, b"", "uploads/vacances d'été + amis.jpg")
     _assert_failed_cleanly(stack, run, "EmptyMedia", "uploads/vacances d'été + amis.jpg is empty")
-    assert run.job["objectKey"] == "uploads/vacances d'été + amis.jpg", "the name as uploaded, not URL-encoded"
+    assert run.job["key"] == "uploads/vacances d'été + amis.jpg", "the name as uploaded, not URL-encoded"
 
 
 def test_png_bytes_named_jpg_are_processed_by_content(stack: LocalStack, samples: dict[str, Path]) -> None:
     run = run_upload(stack, samples["chelsea-transparent.png"].read_bytes(), "uploads/really-a-png.JPG")
     assert run.status == "SUCCEEDED"
-    media = json.loads(run.job["media"])
+    media = run.job["media"]
     assert (media["format"], media["extension"], media["extensionMatchesContent"]) == ("png", "jpg", False)

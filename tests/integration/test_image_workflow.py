@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -38,14 +37,14 @@ def test_photo_gets_every_rendition_width_and_format(stack: LocalStack, samples:
     entered = run.states_entered()
     assert entered[:5] == ["DescribeUpload", "RecordJob", "Validate", "Route", "ProcessImage"]
     assert set(entered[5:7]) == {"TransformImage", "DetectImageObjects"}  # Parallel branches
-    assert entered[7:] == ["AggregateImage", "RecordSuccess", "NotifySuccess", "Done"]
+    assert entered[7:] == ["Aggregate", "RecordSuccess", "NotifySuccess", "Done"]
 
 
 def test_exif_orientation_is_applied_and_metadata_stripped(stack: LocalStack, samples: dict[str, Path]) -> None:
     run = run_upload(stack, samples["astronaut-portrait-exif6.jpg"].read_bytes(), "uploads/portrait.jpg")
 
     assert run.status == "SUCCEEDED", run.execution
-    media = json.loads(run.job["media"])
+    media = run.job["media"]
     assert (media["orientation"], media["width"], media["height"]) == (6, 384, 512)
     _, upright = portrait_with_orientation_6()
     for rendition in run.renditions:
@@ -97,7 +96,7 @@ def test_odd_key_names_are_processed(stack: LocalStack, samples: dict[str, Path]
     run = run_upload(stack, data, key)
 
     assert run.status == "SUCCEEDED", run.execution
-    assert json.loads(run.job["media"])["key"] == key
+    assert run.job["key"] == key
     assert len(run.outputs) == 5  # 2 widths x JPEG/WebP + results.json
 
 

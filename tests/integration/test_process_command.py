@@ -42,6 +42,6 @@ def test_process_reports_each_file_copies_outputs_and_fails_on_a_bad_file(
     assert job["status"] == "SUCCEEDED" and job["kind"] == "video"
     failed = output / "broken photo.jpg"
     assert [path.name for path in failed.iterdir()] == ["job.json"], "a failed job has no outputs, only its record"
-    assert json.loads((failed / "job.json").read_text())["objectKey"] == "uploads/broken photo.jpg"
+    assert json.loads((failed / "job.json").read_text())["key"] == "uploads/broken photo.jpg"
     emails = list((tmp_path / "state" / "outbox").glob("*.eml"))
     assert len(emails) == 2, "a success and a failure email"

@@ -109,8 +109,8 @@ def test_aws_cli_upload_starts_an_execution_with_full_history(
     history = _aws_json(stack, "stepfunctions", "get-execution-history", "--execution-arn", execution["executionArn"])
     types = [event["type"] for event in history["events"]]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
-    # RecordJob, Validate, TransformImage, DetectImageObjects, AggregateImage, RecordSuccess, NotifySuccess
-    assert types.count("TaskSucceeded") == 7
+    # DescribeUpload, RecordJob, Validate, TransformImage, DetectImageObjects, Aggregate, RecordSuccess, NotifySuccess
+    assert types.count("TaskSucceeded") == 8
     event = json.loads(execution["input"])
     assert event["detail-type"] == "Object Created" and event["source"] == "aws.s3"
     assert event["detail"]["object"]["key"] == "uploads/from+cli.jpg"

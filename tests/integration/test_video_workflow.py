@@ -46,7 +46,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _results(stack: LocalStack, run: JobRun) -> dict:
-    body = stack.client("s3").get_object(Bucket=stack.bucket, Key=run.job["resultsKey"])["Body"].read()
+    body = stack.client("s3").get_object(Bucket=stack.bucket, Key=run.job["results"]["resultsKey"])["Body"].read()
     return json.loads(body)
 
 
@@ -54,7 +54,7 @@ def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalSta
     run = run_upload(stack, videos["pan"].read_bytes(), "uploads/street walk.mp4")
 
     assert run.status == "SUCCEEDED", run.execution
-    media = json.loads(run.job["media"])
+    media = run.job["media"]
     assert (media["kind"], media["codec"], media["width"], media["height"]) == ("video", "h264", 640, 360)
     assert media["hasAudio"] is True and media["duration"] == pytest.approx(12, abs=0.1)
     results = _results(stack, run)
@@ -78,7 +78,7 @@ def test_rotation_is_applied_to_sampled_frames(stack: LocalStack, videos: dict[s
     run = run_upload(stack, videos["rotated"].read_bytes(), "uploads/phone-portrait.mp4")
 
     assert run.status == "SUCCEEDED", run.execution
-    media = json.loads(run.job["media"])
+    media = run.job["media"]
     assert (media["rotation"], media["width"], media["height"]) == (90, 180, 320)
     results = _results(stack, run)
     assert len(results["frames"]) == 3

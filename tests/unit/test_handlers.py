@@ -1,4 +1,5 @@
-"""Validate and TransformImage handlers against moto's S3 (AWS mocked at the boundary)."""
+"""The Lambda handlers against moto's S3 (AWS mocked at the boundary), each given the job
+document the state machine passes (mediaflow_shared.job)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from mediaflow_shared.errors import (
     UnsupportedMediaType,
     UploadChanged,
 )
+from mediaflow_shared.job import job_id_for
+from mediaflow_shared.settings import settings
 from mediaflow_shared.storage import s3_client
 from tests.conftest import LAMBDAS
 
@@ -69,13 +72,20 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         s3_client.cache_clear()
+        settings.cache_clear()
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
         yield client
     s3_client.cache_clear()
+    settings.cache_clear()
 
 
-def _event(s3: Any, key: str, data: bytes) -> dict[str, Any]:
+def _upload(s3: Any, key: str, data: bytes) -> dict[str, Any]:
+    """Upload `data` as `key` and return the job document DescribeUpload makes of its event."""
+    return _load("describe_upload").handler(_s3_event(s3, key, data), Context())
+
+
+def _s3_event(s3: Any, key: str, data: bytes) -> dict[str, Any]:
     etag = s3.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"].strip('"')
     detail = {
         "bucket": {"name": BUCKET},
@@ -92,20 +102,31 @@ def _event(s3: Any, key: str, data: bytes) -> dict[str, Any]:
         "resources": [],
         "detail": detail,
     }
-    return {"jobId": "job1", "executionArn": "arn:exec", "event": event}
+    return {"event": event, "executionArn": "arn:exec", "startedAt": "2026-01-01T00:00:00.000Z"}
 
 
-def test_validate_decodes_the_url_encoded_key_and_probes(s3: Any, samples: dict[str, Path]) -> None:
-    validate = _load("validate")
-    media = validate.handler(_event(s3, "uploads/my photo+1.jpg", samples["rocket.jpg"].read_bytes()), Context())
-    assert media["key"] == "uploads/my photo+1.jpg"
+def test_describe_upload_decodes_the_key_once_and_names_the_job_by_upload(s3: Any, samples: dict[str, Path]) -> None:
+    data = samples["rocket.jpg"].read_bytes()
+    document = _upload(s3, "uploads/my photo+1.jpg", data)
+    job = document["job"]
+    assert (job["bucket"], job["key"], job["size"]) == (BUCKET, "uploads/my photo+1.jpg", len(data))
+    assert (job["executionArn"], job["startedAt"]) == ("arn:exec", "2026-01-01T00:00:00.000Z")
+    assert job["jobId"] == job_id_for(BUCKET, "uploads/my photo+1.jpg", job["etag"])
+    assert document["failure"]["kind"] == "unknown", "the failure path has its defaults before Validate runs"
+
+
+def test_validate_adds_the_media_and_keeps_the_job(s3: Any, samples: dict[str, Path]) -> None:
+    document = _upload(s3, "uploads/my photo+1.jpg", samples["rocket.jpg"].read_bytes())
+    validated = _load("validate").handler(document, Context())
+    assert validated["job"] == document["job"]
+    media = validated["media"]
     assert (media["kind"], media["format"], media["width"], media["height"]) == ("image", "jpeg", 640, 427)
 
 
 def test_validate_enforces_the_byte_limit(s3: Any, monkeypatch: pytest.MonkeyPatch, samples: dict[str, Path]) -> None:
     monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
     with pytest.raises(MediaTooLarge, match="the limit is 1000 bytes"):
-        _load("validate").handler(_event(s3, "uploads/big.jpg", samples["rocket.jpg"].read_bytes()), Context())
+        _load("validate").handler(_upload(s3, "uploads/big.jpg", samples["rocket.jpg"].read_bytes()), Context())
 
 
 def test_validate_enforces_the_video_duration_and_frame_size_limits(
@@ -114,44 +135,47 @@ def test_validate_enforces_the_video_duration_and_frame_size_limits(
     clip = pan_zoom_video(tmp_path / "walk.mp4", seconds=3, size=(320, 180), audio=False).read_bytes()
     monkeypatch.setenv("MAX_VIDEO_SECONDS", "2")
     with pytest.raises(MediaTooLarge, match=r"lasts 3\.0 s; the limit is 2 s"):
-        _load("validate").handler(_event(s3, "uploads/long walk.mp4", clip), Context())
+        _load("validate").handler(_upload(s3, "uploads/long walk.mp4", clip), Context())
     monkeypatch.setenv("MAX_VIDEO_SECONDS", "60")
     monkeypatch.setenv("MAX_IMAGE_PIXELS", str(320 * 180 - 1))
+    settings.cache_clear()
     with pytest.raises(MediaTooLarge, match="320x180 = 57600 pixels per frame; the limit is 57599 pixels"):
-        _load("validate").handler(_event(s3, "uploads/walk.mp4", clip), Context())
+        _load("validate").handler(_upload(s3, "uploads/walk.mp4", clip), Context())
 
 
 def test_validate_names_unsupported_formats(s3: Any) -> None:
     heic = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100
     with pytest.raises(UnsupportedMediaType, match="HEIC"):
-        _load("validate").handler(_event(s3, "uploads/phone.heic", heic), Context())
+        _load("validate").handler(_upload(s3, "uploads/phone.heic", heic), Context())
+
+
+def _validated(s3: Any, key: str, data: bytes) -> dict[str, Any]:
+    return _load("validate").handler(_upload(s3, key, data), Context())
 
 
 def test_transform_writes_renditions_and_returns_keys_only(s3: Any, samples: dict[str, Path]) -> None:
-    event = _event(s3, "uploads/hubble.jpg", samples["hubble_deep_field.jpg"].read_bytes())
-    media = _load("validate").handler(event, Context())
-    result = _load("transform_image").handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
-    assert len(json.dumps(result)) < 2000
-    keys = sorted(r["key"] for r in result["renditions"])
-    assert keys == [f"outputs/job1/renditions/w{w}.{e}" for w in (320, 640) for e in ("jpg", "webp")]
-    obj = s3.get_object(Bucket=BUCKET, Key="outputs/job1/renditions/w640.webp")
+    document = _validated(s3, "uploads/hubble.jpg", samples["hubble_deep_field.jpg"].read_bytes())
+    renditions = _load("transform_image").handler(document, Context())["renditions"]
+    assert len(json.dumps(renditions)) < 2000
+    job_id = document["job"]["jobId"]
+    keys = sorted(r["key"] for r in renditions)
+    assert keys == [f"outputs/{job_id}/renditions/w{w}.{e}" for w in (320, 640) for e in ("jpg", "webp")]
+    obj = s3.get_object(Bucket=BUCKET, Key=f"outputs/{job_id}/renditions/w640.webp")
     assert obj["ContentType"] == "image/webp"
     assert Image.open(io.BytesIO(obj["Body"].read())).size == (640, 558)
 
 
 def test_transform_refuses_an_object_overwritten_after_the_event(s3: Any, samples: dict[str, Path]) -> None:
-    event = _event(s3, "uploads/x.jpg", samples["coffee.jpg"].read_bytes())
-    media = _load("validate").handler(event, Context())
+    document = _validated(s3, "uploads/x.jpg", samples["coffee.jpg"].read_bytes())
     s3.put_object(Bucket=BUCKET, Key="uploads/x.jpg", Body=samples["rocket.jpg"].read_bytes())
     with pytest.raises(UploadChanged):
-        _load("transform_image").handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+        _load("transform_image").handler(document, Context())
 
 
 def test_transform_leaves_no_partial_outputs_when_an_upload_fails(
     s3: Any, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    event = _event(s3, "uploads/hubble.jpg", samples["hubble_deep_field.jpg"].read_bytes())
-    media = _load("validate").handler(event, Context())
+    document = _validated(s3, "uploads/hubble.jpg", samples["hubble_deep_field.jpg"].read_bytes())
     transform = _load("transform_image")
     real_put = s3_client().put_object
     calls: list[str] = []
@@ -164,21 +188,18 @@ def test_transform_leaves_no_partial_outputs_when_an_upload_fails(
 
     monkeypatch.setattr(s3_client(), "put_object", failing_put)
     with pytest.raises(ConnectionError):
-        transform.handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+        transform.handler(document, Context())
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/").get("KeyCount") == 0
 
 
 def test_extract_frames_writes_frames_manifest_and_batches(
     s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mediaflow.samples import pan_zoom_video
-
     monkeypatch.setenv("FRAMES_PER_BATCH", "4")
     monkeypatch.setenv("INLINE_MAP_MAX_BATCHES", "2")
     clip = pan_zoom_video(tmp_path / "v.mp4", seconds=10, size=(160, 90), audio=False)
-    event = _event(s3, "uploads/v.mp4", clip.read_bytes())
-    media = _load("validate").handler(event, Context())
-    result = _load("extract_frames").handler({"jobId": "job1", "executionArn": "x", "media": media}, Context())
+    document = _validated(s3, "uploads/v.mp4", clip.read_bytes())
+    result = _load("extract_frames").handler(document, Context())["frames"]
 
     assert (result["frameCount"], result["batchCount"], result["mode"]) == (10, 3, "distributed")
     assert result["batches"] == [], "too many batches for the state: the Distributed Map reads them from S3"
@@ -188,6 +209,9 @@ def test_extract_frames_writes_frames_manifest_and_batches(
     assert [f["time"] for f in manifest["frames"]] == [float(t) for t in range(10)]
     frame = s3.get_object(Bucket=BUCKET, Key=manifest["frames"][3]["key"])["Body"].read()
     assert Image.open(io.BytesIO(frame)).size == (160, 90)
+
+
+JOB = {"jobId": "job1", "bucket": BUCKET, "key": "uploads/v.mp4", "etag": "e", "size": 1, "executionArn": "x"}
 
 
 def test_detect_batch_names_the_batch_when_a_frame_is_unreadable(s3: Any) -> None:
@@ -201,27 +225,23 @@ def test_detect_batch_names_the_batch_when_a_frame_is_unreadable(s3: Any) -> Non
     s3.put_object(Bucket=BUCKET, Key="work/job1/frames/f000000.jpg", Body=b"not a jpeg")
     batch = {"batch": 0, "first": 0, "count": 3, "manifestKey": "work/job1/frames/manifest.json"}
     with pytest.raises(DetectionFailed, match=r"batch 0 \(frames 0-2\) failed"):
-        _load("detect_objects").handler(
-            {"jobId": "job1", "executionArn": "x", "bucket": BUCKET, "batch": batch}, Context()
-        )
+        _load("detect_objects").handler({"job": JOB, "batch": batch}, Context())
 
 
 def test_aggregate_refuses_to_succeed_with_missing_batches(s3: Any) -> None:
     manifest = {"rate": 1, "frames": []}
     s3.put_object(Bucket=BUCKET, Key="work/job1/frames/manifest.json", Body=json.dumps(manifest).encode())
     s3.put_object(Bucket=BUCKET, Key="work/job1/detections/batch-00000.json", Body=b'{"frames": []}')
-    media = {"bucket": BUCKET, "key": "uploads/v.mp4", "etag": "e", "kind": "video"}
-    event = {
-        "jobId": "job1",
-        "executionArn": "x",
-        "media": media,
+    document = {
+        "job": JOB,
+        "media": {"kind": "video"},
         "frames": {"manifestKey": "work/job1/frames/manifest.json", "batchCount": 3},
     }
     with pytest.raises(DetectionIncomplete, match="batch\\(es\\) 00001, 00002 of 3"):
-        _load("aggregate").handler(event, Context())
+        _load("aggregate").handler(document, Context())
 
 
-def test_discard_outputs_removes_the_jobs_outputs_and_work_files_only(s3: Any) -> None:
+def test_discard_partial_outputs_removes_the_jobs_outputs_and_work_files_only(s3: Any) -> None:
     for key in (
         "outputs/job1/results.json",
         "work/job1/frames/f000000.jpg",
@@ -230,14 +250,9 @@ def test_discard_outputs_removes_the_jobs_outputs_and_work_files_only(s3: Any) -
     ):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     cause = json.dumps({"errorType": "CorruptMedia", "errorMessage": "x.jpg cannot be decoded", "stackTrace": ["..."]})
-    event = {
-        "jobId": "job1",
-        "bucket": BUCKET,
-        "key": "uploads/caf%C3%A9+photo.jpg",  # as the event carries it
-        "executionArn": "x",
-        "error": {"Error": "CorruptMedia", "Cause": cause},
-    }
-    result = _load("discard_outputs").handler(event, Context())
-    assert result == {"deleted": 2, "message": "x.jpg cannot be decoded", "file": "uploads/café photo.jpg"}
+    document = {"job": JOB, "error": {"Error": "CorruptMedia", "Cause": cause}, "media": {"kind": "image"}}
+    result = _load("discard_partial_outputs").handler(document, Context())
+    assert result["failure"] == {"message": "x.jpg cannot be decoded", "kind": "image", "discarded": 2}
+    assert result["job"] == JOB and result["error"] == document["error"], "the job passes through whole"
     remaining = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert remaining == ["outputs/job2/results.json", "uploads/keep.jpg"]

@@ -1,11 +1,9 @@
-"""Named errors a user's upload can cause, and reading them back out of a failed state's Cause.
+"""Named errors a user's upload can cause.
 
 Lambda reports an unhandled exception's class name as `errorType`, and Step Functions
 matches Retry/Catch on it, so each class name below is part of the workflow's contract:
 they are media problems that retrying cannot fix.
 """
-
-import json
 
 
 class MediaFlowError(Exception):
@@ -43,15 +41,3 @@ class DetectionFailed(Exception):
 
 class DetectionIncomplete(Exception):
     """Aggregate found batches without results (a fan-out that lost work must not succeed)."""
-
-
-def lambda_error_message(cause: str | None) -> str | None:
-    """The errorMessage inside a Lambda error's Cause ({errorType, errorMessage, stackTrace}),
-    or None when the cause is not such a document (a States.* error, an empty cause)."""
-    try:
-        parsed = json.loads(cause) if cause else None
-    except json.JSONDecodeError:
-        return None
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed["errorMessage"])
-    return None

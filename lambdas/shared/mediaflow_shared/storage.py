@@ -5,6 +5,7 @@ boto3 honours AWS_ENDPOINT_URL, so the same code talks to AWS or to the local em
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from botocore.exceptions import ClientError
 from mediaflow_shared.errors import UploadChanged, UploadNotFound
 
 if TYPE_CHECKING:
-    from mediaflow_shared.upload import Upload
+    from mediaflow_shared.job import Job
 
 
 @cache
@@ -34,17 +35,9 @@ def _is_changed(err: ClientError) -> bool:
     return err.response.get("Error", {}).get("Code") in {"412", "PreconditionFailed"}
 
 
-def head_upload(bucket: str, key: str) -> dict[str, Any]:
-    try:
-        return s3_client().head_object(Bucket=bucket, Key=key)
-    except ClientError as err:
-        if _is_missing(err):
-            raise UploadNotFound(f"s3://{bucket}/{key} does not exist (deleted before processing?)") from err
-        raise
-
-
-def _open_upload(bucket: str, key: str, etag: str, byte_range: str | None = None) -> Any:
+def _open_upload(job: Job, byte_range: str | None = None) -> Any:
     """GetObject as the event saw it: IfMatch guards against a newer overwrite."""
+    bucket, key, etag = job["bucket"], job["key"], job["etag"]
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "IfMatch": f'"{etag}"'}
     if byte_range:
         kwargs["Range"] = byte_range
@@ -58,19 +51,32 @@ def _open_upload(bucket: str, key: str, etag: str, byte_range: str | None = None
         raise
 
 
-def read_upload(bucket: str, key: str, etag: str, byte_range: str | None = None) -> bytes:
-    return _open_upload(bucket, key, etag, byte_range).read()
+def read_upload(job: Job, byte_range: str | None = None) -> bytes:
+    return _open_upload(job, byte_range).read()
+
+
+def read_json(bucket: str, key: str) -> Any:
+    return json.loads(s3_client().get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def write_object(bucket: str, key: str, body: bytes, content_type: str) -> str:
+    s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    return key
+
+
+def write_json(bucket: str, key: str, document: Any) -> str:
+    return write_object(bucket, key, json.dumps(document).encode(), "application/json")
 
 
 @contextmanager
-def download_to_temp(upload: Upload) -> Iterator[str]:
+def download_to_temp(job: Job) -> Iterator[str]:
     """Download the upload (as the event saw it) to a file in /tmp; removed afterwards.
 
     Videos are read from a file: FFmpeg seeks, and Lambda gives 512 MB-10 GB of /tmp."""
     handle, path = tempfile.mkstemp(prefix="mediaflow-", dir=os.environ.get("TMPDIR"))
     os.close(handle)
     try:
-        body = _open_upload(upload.bucket, upload.key, upload.etag)
+        body = _open_upload(job)
         with open(path, "wb") as out:
             for chunk in body.iter_chunks(chunk_size=1024 * 1024):
                 out.write(chunk)

@@ -1,0 +1,26 @@
+"""DescribeUpload: the job an S3 "Object Created" event starts, with its key decoded once.
+
+S3 URL-encodes object keys in its events ("my photo.jpg" arrives as "my+photo.jpg"). Every
+later state, the job record, the email and the status page use the key this step decodes.
+The job id is derived from bucket, key and etag, so every delivery of one upload's event
+(EventBridge delivers at least once) names the same job, and RecordJob's conditional put
+lets only the first one through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mediaflow_shared.job import JobDocument, job_from_event, new_document
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(correlation_id_path="executionArn")
+def handler(event: dict[str, Any], context: LambdaContext) -> JobDocument:
+    job = job_from_event(event["event"], event["executionArn"], event["startedAt"])
+    logger.info("upload described", extra={"jobId": job["jobId"], "key": job["key"]})
+    return new_document(job)

@@ -1,0 +1,43 @@
+"""DiscardPartialOutputs: on the failure path, delete whatever a failed job already wrote.
+
+A job either succeeds with all of its outputs or fails with none: this removes the job's
+outputs and work files (mediaflow_shared.layout) before the failure is recorded and
+notified. The upload itself is never touched. It also puts the failure in words for the job
+record and the email (a Lambda error's Cause is a JSON document with a stack trace).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mediaflow_shared.job import CORRELATION_ID_PATH, Failure, Job, failure_message, job_step
+from mediaflow_shared.layout import layout
+from mediaflow_shared.storage import s3_client
+
+logger = Logger()
+
+
+def discard(job: Job) -> int:
+    s3, deleted = s3_client(), 0
+    for prefix in layout().job_prefixes(job["jobId"]):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=job["bucket"], Prefix=prefix):
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=job["bucket"], Delete={"Objects": keys, "Quiet": True})
+                deleted += len(keys)
+    return deleted
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
+@job_step("failure")
+def handler(document: dict[str, Any], context: LambdaContext) -> Failure:
+    deleted = discard(document["job"])
+    logger.info("partial outputs discarded", extra={"deleted": deleted})
+    return {
+        "message": failure_message(document.get("error", {})),
+        "kind": document.get("media", {}).get("kind", "unknown"),
+        "discarded": deleted,
+    }

@@ -1,0 +1,89 @@
+"""Where a job's objects live in the media bucket: the one place that spells a key.
+
+    <upload prefix><anything>                      uploads: the EventBridge rule listens here only
+    <output prefix><jobId>/renditions/w<width>.<ext>
+    <output prefix><jobId>/annotated/<labels>-<frame>.jpg
+    <output prefix><jobId>/contact-sheet.jpg
+    <output prefix><jobId>/results.json
+    <work prefix><jobId>/frames/f<frame>.jpg       sampled video frames (expire after a day)
+    <work prefix><jobId>/frames/manifest.json      every frame's index, time, key and size
+    <work prefix><jobId>/frames/batches.json       the Map's items (the Distributed Map reads them)
+    <work prefix><jobId>/detections/<name>.json    one per image or batch of frames
+
+Outputs and work files sit under other prefixes than uploads, so they never re-trigger the
+workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediaflow_shared.settings import Settings, settings
+
+
+@dataclass(frozen=True)
+class Layout:
+    upload_prefix: str
+    output_prefix: str
+    work_prefix: str
+
+    @classmethod
+    def from_settings(cls, current: Settings | None = None) -> Layout:
+        current = current or settings()
+        return cls(current.upload_prefix, current.output_prefix, current.work_prefix)
+
+    # -- uploads ---------------------------------------------------------------------------
+
+    def upload_key(self, folder: str, filename: str) -> str:
+        return f"{self.upload_prefix}{folder}/{filename}"
+
+    # -- outputs: what a succeeded job keeps -----------------------------------------------
+
+    def outputs(self, job_id: str) -> str:
+        return f"{self.output_prefix}{job_id}/"
+
+    def rendition(self, job_id: str, width: int, extension: str) -> str:
+        return f"{self.outputs(job_id)}renditions/w{width}.{extension}"
+
+    def annotated_frame(self, job_id: str, labels: list[str], frame_index: int) -> str:
+        return f"{self.outputs(job_id)}annotated/{'_'.join(labels)}-{frame_index:06d}.jpg"
+
+    def contact_sheet(self, job_id: str) -> str:
+        return f"{self.outputs(job_id)}contact-sheet.jpg"
+
+    def results(self, job_id: str) -> str:
+        return f"{self.outputs(job_id)}results.json"
+
+    # -- work files: intermediate, removed when the job ends -------------------------------
+
+    def work(self, job_id: str) -> str:
+        return f"{self.work_prefix}{job_id}/"
+
+    def frame(self, job_id: str, frame_index: int) -> str:
+        return f"{self.work(job_id)}frames/f{frame_index:06d}.jpg"
+
+    def frame_manifest(self, job_id: str) -> str:
+        return f"{self.work(job_id)}frames/manifest.json"
+
+    def frame_batches(self, job_id: str) -> str:
+        return f"{self.work(job_id)}frames/batches.json"
+
+    def detections(self, job_id: str) -> str:
+        return f"{self.work(job_id)}detections/"
+
+    def image_detections(self, job_id: str) -> str:
+        return f"{self.detections(job_id)}image.json"
+
+    def batch_detections(self, job_id: str, batch: int) -> str:
+        return f"{self.detections(job_id)}batch-{batch:05d}.json"
+
+    # -- what a job owns --------------------------------------------------------------------
+
+    def job_prefixes(self, job_id: str) -> tuple[str, str]:
+        """Everything a job writes lives under these: the failure path deletes both."""
+        return self.outputs(job_id), self.work(job_id)
+
+
+def layout() -> Layout:
+    """The layout this function's environment configures."""
+    return Layout.from_settings()
