@@ -88,7 +88,7 @@ _common_options = [
     click.option(
         "--keep-work-files",
         is_flag=True,
-        help="Keep sampled frames and per-batch detections (work/<job>/) after jobs finish.",
+        help="Keep each job's work files (sampled frames, per-batch detections) after it finishes.",
     ),
 ]
 

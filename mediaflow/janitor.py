@@ -8,17 +8,17 @@ job's work files as soon as its record says it finished, unless told to keep the
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from mediaflow_shared.job import FINISHED_JOB_STATUSES
-
-if TYPE_CHECKING:
-    from mediaflow.stack import LocalStack
+from mediaflow_shared.job import FINISHED_JOB_STATUSES, JobRecord
 
 
 class WorkFileJanitor:
-    def __init__(self, stack: LocalStack, interval: float = 1.0) -> None:
-        self.stack = stack
+    def __init__(
+        self, jobs: Callable[[], list[JobRecord]], discard_work_files: Callable[[str], None], interval: float = 1.0
+    ) -> None:
+        self.jobs = jobs
+        self.discard_work_files = discard_work_files
         self.interval = interval
         self._cleaned: set[tuple[str, str | None]] = set()  # (job id, updatedAt): a retried job is new
         self._stopped = threading.Event()
@@ -41,10 +41,10 @@ class WorkFileJanitor:
     def sweep(self) -> list[str]:
         """Clean every finished job not cleaned yet; returns the job ids cleaned."""
         cleaned = []
-        for job in self.stack.jobs():
+        for job in self.jobs():
             job_id = job["jobId"]
             if job.get("status") in FINISHED_JOB_STATUSES and (job_id, job.get("updatedAt")) not in self._cleaned:
-                self.stack.discard_work_files(job_id)
+                self.discard_work_files(job_id)
                 self._cleaned.add((job_id, job.get("updatedAt")))
                 cleaned.append(job_id)
         return cleaned

@@ -81,7 +81,7 @@ class LocalStack:
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()
         if not self.settings.keep_work_files:
-            self.janitor = WorkFileJanitor(self)
+            self.janitor = WorkFileJanitor(self.jobs, self.discard_work_files)
             self.janitor.start()
         return self
 

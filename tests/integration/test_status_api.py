@@ -13,7 +13,7 @@ import requests
 
 from mediaflow.stack import LocalStack
 from mediaflow.web import StatusPageServer
-from tests.integration.jobs import run_upload
+from tests.integration.jobs import emails_about, run_upload
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +116,25 @@ def test_failed_job_details_explain_the_error(api: str, stack: LocalStack) -> No
 def test_unknown_job_is_404(api: str) -> None:
     response = requests.get(f"{api}/jobs/does-not-exist", timeout=10)
     assert response.status_code == 404 and "does-not-exist" in response.json()["message"]
+
+
+def test_an_awkward_key_is_decoded_exactly_once_on_the_way_to_the_email_and_the_page(
+    api: str, stack: LocalStack, samples: dict[str, Path]
+) -> None:
+    """S3 URL-encodes the key in its event (`+` for spaces, `%2B` for `+`, `%23` for `#`);
+    DescribeUpload decodes it once and everything downstream shows the name as uploaded."""
+    key = "uploads/vacances d'été + amis #1.jpg"
+    run = run_upload(stack, samples["rocket.jpg"].read_bytes() + b"awkward", key)
+    assert run.status == "SUCCEEDED", run.execution
+    sent = json.loads(run.execution["input"])["detail"]["object"]["key"]
+    assert sent == "uploads/vacances+d%27%C3%A9t%C3%A9+%2B+amis+%231.jpg", "the event carries it encoded, as S3 does"
+
+    assert run.job["key"] == key
+    (email,) = emails_about(stack, run.job["jobId"])
+    assert f"File: {key}\n" in email.get_content()
+    page = requests.get(f"{api}/jobs/{run.job['jobId']}", timeout=30).json()
+    assert page["key"] == key
+    listed = requests.get(f"{api}/jobs", params={"limit": 50}, timeout=30).json()["jobs"]
+    assert [job["key"] for job in listed if job["jobId"] == run.job["jobId"]] == [key]
+    results = json.loads(requests.get(page["results"]["resultsUrl"], timeout=30).content)
+    assert results["source"]["key"] == key
