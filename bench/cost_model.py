@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mediaflow.samples import pan_zoom_video, write_samples
 from mediaflow.stack import LocalStack, StackSettings
-from mediaflow_shared.job import EXECUTION_SUCCEEDED
+from mediaflow_shared.contract.record import EXECUTION_SUCCEEDED
 
 # us-east-1 list prices (USD) used for the estimate; check the AWS pricing pages before relying on them.
 PRICE_STATE_TRANSITION = 0.025 / 1000

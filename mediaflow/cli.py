@@ -18,7 +18,7 @@ from rich.table import Table
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 from mediaflow.web import StatusPageServer
-from mediaflow_shared.job import EXECUTION_SUCCEEDED, JobRecord
+from mediaflow_shared.contract.record import EXECUTION_SUCCEEDED, JobRecord
 
 console = Console(highlight=False, soft_wrap=True)  # commands must stay copy-pasteable
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from mediaflow_shared.job import FINISHED_JOB_STATUSES, JobRecord
+from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
 
 
 class WorkFileJanitor:

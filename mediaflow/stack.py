@@ -24,14 +24,9 @@ from mediaflow.lambda_gateway import LambdaGateway
 from mediaflow.lambda_workers import LambdaRuntime
 from mediaflow.outbox import EmailOutbox
 from mediaflow.template import REGION, bind_template
-from mediaflow_shared.job import (
-    FINISHED_EXECUTION_STATUSES,
-    JobRecord,
-    job_from_event,
-    plain_item,
-    record_from_item,
-)
-from mediaflow_shared.layout import Layout
+from mediaflow_shared.contract.job import job_from_event
+from mediaflow_shared.contract.layout import Layout
+from mediaflow_shared.contract.record import FINISHED_EXECUTION_STATUSES, JobRecord, plain_item, record_from_item
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"

@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
 from results import best_frame_per_label, describe_outputs, label_summary, timeline
 
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, JobDocument, Results, job_step
+from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.errors import DetectionIncomplete
 from mediaflow_shared.images import open_upright
-from mediaflow_shared.job import CORRELATION_ID_PATH, Job, JobDocument, Results, job_step
-from mediaflow_shared.layout import layout
 from mediaflow_shared.storage import read_json, read_upload, s3_client, write_object
 
 logger = Logger()

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaflow_shared.job import JobDocument, job_from_event, new_document
+from mediaflow_shared.contract.job import JobDocument, job_from_event, new_document
 
 logger = Logger()
 

@@ -15,10 +15,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from detectors import detector_from_environment
 
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Batch, Detection, Job, Media, job_step
+from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.errors import CorruptMedia, DetectionFailed
 from mediaflow_shared.images import open_upright
-from mediaflow_shared.job import CORRELATION_ID_PATH, Batch, Detection, Job, Media, job_step
-from mediaflow_shared.layout import layout
 from mediaflow_shared.storage import read_json, read_upload, s3_client, write_json
 
 logger = Logger()

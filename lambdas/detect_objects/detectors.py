@@ -24,7 +24,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from mediaflow_shared.settings import settings
+from mediaflow_shared.contract.settings import settings
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 

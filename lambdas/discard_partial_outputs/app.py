@@ -1,7 +1,7 @@
 """DiscardPartialOutputs: on the failure path, delete whatever a failed job already wrote.
 
 A job either succeeds with all of its outputs or fails with none: this removes the job's
-outputs and work files (mediaflow_shared.layout) before the failure is recorded and
+outputs and work files (mediaflow_shared.contract.layout) before the failure is recorded and
 notified. The upload itself is never touched. It also puts the failure in words for the job
 record and the email (a Lambda error's Cause is a JSON document with a stack trace).
 """
@@ -13,8 +13,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaflow_shared.job import CORRELATION_ID_PATH, Failure, Job, failure_message, job_step
-from mediaflow_shared.layout import layout
+from mediaflow_shared.contract.failures import failure_message
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Failure, Job, job_step
+from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.storage import s3_client
 
 logger = Logger()

@@ -19,9 +19,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
 from sampler import SampledFrame, sample_frames
 
-from mediaflow_shared.job import CORRELATION_ID_PATH, Batch, Frames, Job, Media, job_step
-from mediaflow_shared.layout import layout
-from mediaflow_shared.settings import settings
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Batch, Frames, Job, Media, job_step
+from mediaflow_shared.contract.layout import layout
+from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.storage import download_to_temp, s3_client, write_json
 
 logger = Logger()

@@ -24,9 +24,10 @@ from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotF
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from execution_view import graph_of, state_timeline
 
-from mediaflow_shared.job import JOB_INDEX, RECORD_TYPE, JobRecord, failure_reason, record_from_item
-from mediaflow_shared.layout import layout
-from mediaflow_shared.settings import settings
+from mediaflow_shared.contract.failures import failure_reason
+from mediaflow_shared.contract.layout import layout
+from mediaflow_shared.contract.record import JOB_INDEX, RECORD_TYPE, JobRecord, record_from_item
+from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.storage import s3_client
 
 logger = Logger()

@@ -15,11 +15,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from renditions import Rendition, RenditionSpec, make_renditions
 
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, job_step
+from mediaflow_shared.contract.job import Rendition as RenditionRecord
+from mediaflow_shared.contract.layout import layout
+from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import CorruptMedia
-from mediaflow_shared.job import CORRELATION_ID_PATH, Job, job_step
-from mediaflow_shared.job import Rendition as RenditionRecord
-from mediaflow_shared.layout import layout
-from mediaflow_shared.settings import settings
 from mediaflow_shared.storage import read_upload, s3_client
 
 logger = Logger()

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFilter
 
+from mediaflow_shared.contract.settings import Settings
 from mediaflow_shared.images import oriented_size
-from mediaflow_shared.settings import Settings
 
 # EXIF Orientation -> the transpose that displays the picture upright (as ImageOps.exif_transpose).
 _ORIENTATION_TRANSPOSE = {
@@ -29,7 +29,7 @@ _ORIENTATION_TRANSPOSE = {
 }
 _FORMATS = {"jpeg": ("JPEG", "jpg", "image/jpeg"), "webp": ("WEBP", "webp", "image/webp")}
 FILTERS = ("grayscale", "blur", "sharpen")
-_DEFAULTS = Settings()  # the template's defaults, written once (mediaflow_shared.settings)
+_DEFAULTS = Settings()  # the template's defaults, written once (mediaflow_shared.contract.settings)
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from image_probe import probe_image
 
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, Media, job_step
+from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import (
     EmptyMedia,
     MediaFlowError,
     MediaTooLarge,
     UnsupportedMediaType,
 )
-from mediaflow_shared.job import CORRELATION_ID_PATH, Job, Media, job_step
-from mediaflow_shared.settings import settings
 from mediaflow_shared.sniff import (
     SNIFF_BYTES,
     SUPPORTED_IMAGE_FORMATS,

@@ -1,4 +1,4 @@
-"""The job contract has one owner: mediaflow_shared.job, .layout and .settings.
+"""The job contract has one owner: the package mediaflow_shared.contract.
 
 These tests fail when a key prefix, a status or a setting's default is spelt anywhere else,
 or when the state machine writes a job record attribute or status the contract does not name.
@@ -16,22 +16,20 @@ from typing import Any, get_type_hints
 import pytest
 
 from mediaflow.template import load_template
-from mediaflow_shared.job import (
+from mediaflow_shared.contract.failures import failure_message
+from mediaflow_shared.contract.job import job_from_event, job_id_for, job_step
+from mediaflow_shared.contract.layout import Layout
+from mediaflow_shared.contract.record import (
     FINISHED_EXECUTION_STATUSES,
     RECORD_TYPE,
     JobRecord,
     JobStatus,
-    failure_message,
-    job_from_event,
-    job_id_for,
-    job_step,
     record_from_item,
 )
-from mediaflow_shared.layout import Layout
-from mediaflow_shared.settings import Settings
+from mediaflow_shared.contract.settings import Settings
 from tests.conftest import REPO_ROOT
 
-CONTRACT = {REPO_ROOT / "lambdas/shared/mediaflow_shared" / name for name in ("job.py", "layout.py", "settings.py")}
+CONTRACT = set((REPO_ROOT / "lambdas/shared/mediaflow_shared/contract").glob("*.py"))
 ASL = REPO_ROOT / "statemachines" / "media_pipeline.asl.json"
 TEMPLATE = REPO_ROOT / "template.yaml"
 

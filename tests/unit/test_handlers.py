@@ -1,5 +1,5 @@
 """The Lambda handlers against moto's S3 (AWS mocked at the boundary), each given the job
-document the state machine passes (mediaflow_shared.job)."""
+document the state machine passes (mediaflow_shared.contract.job)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from moto import mock_aws
 from PIL import Image
 
 from mediaflow.samples import pan_zoom_video
+from mediaflow_shared.contract.job import job_id_for
+from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import (
     DetectionFailed,
     DetectionIncomplete,
@@ -25,8 +27,6 @@ from mediaflow_shared.errors import (
     UnsupportedMediaType,
     UploadChanged,
 )
-from mediaflow_shared.job import job_id_for
-from mediaflow_shared.settings import settings
 from mediaflow_shared.storage import s3_client
 from tests.conftest import LAMBDAS
 

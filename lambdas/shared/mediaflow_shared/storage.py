@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from mediaflow_shared.errors import UploadChanged, UploadNotFound
 
 if TYPE_CHECKING:
-    from mediaflow_shared.job import Job
+    from mediaflow_shared.contract.job import Job
 
 
 @cache

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mediaflow_shared.settings import Settings, settings
+from mediaflow_shared.contract.settings import Settings, settings
 
 
 @dataclass(frozen=True)

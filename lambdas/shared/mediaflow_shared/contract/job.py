@@ -13,18 +13,15 @@ written by one state and read by those after it:
 
 Each Lambda step receives the whole document and returns it with its own part added
 (`job_step`), so the ASL passes the job through whole (`"Payload.$": "$"`, `OutputPath
-$.Payload`) and never re-lists its fields. The job record in DynamoDB (`JobRecord`) is
-written by the ASL's RecordJob, RecordSuccess and RecordFailure states; its attribute names
-and statuses are the ones below (tests/unit/test_contract.py holds the ASL to them).
+$.Payload`) and never re-lists its fields. What is kept of a job is its
+record (contract/record.py).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
@@ -185,106 +182,3 @@ def job_step(part: str) -> Callable[[Callable[..., Any]], Callable[..., dict[str
         return step
 
     return decorate
-
-
-# -- statuses --------------------------------------------------------------------------------
-
-
-class JobStatus(StrEnum):
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-
-FINISHED_JOB_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
-# Step Functions' own execution statuses that end an execution.
-FINISHED_EXECUTION_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-EXECUTION_SUCCEEDED = "SUCCEEDED"
-
-
-# -- the job record (DynamoDB) ---------------------------------------------------------------
-
-
-class JobRecord(TypedDict, total=False):
-    # RecordJob: the idempotency guard's conditional put.
-    jobId: str
-    recordType: Literal["job"]  # the ByStartedAt index's partition: every job
-    status: JobStatus
-    bucket: str
-    key: str
-    etag: str
-    executionArn: str
-    startedAt: str
-    updatedAt: str
-    # RecordSuccess and RecordFailure.
-    finishedAt: str
-    kind: str
-    # RecordSuccess.
-    media: Media  # stored as JSON
-    results: Results  # stored as JSON
-    topLabels: str
-    # RecordFailure.
-    error: str
-    errorCause: str
-    failureMessage: str
-
-
-RECORD_TYPE = "job"
-JOB_INDEX = "ByStartedAt"
-_JSON_ATTRIBUTES = ("media", "results")
-
-
-def record_from_item(item: Mapping[str, Any]) -> JobRecord:
-    """A job record from a DynamoDB item, as boto3's resource API or `plain_item` gives it."""
-    record: dict[str, Any] = dict(item)
-    for name in _JSON_ATTRIBUTES:
-        if isinstance(record.get(name), str):
-            record[name] = json.loads(record[name])
-    return record  # type: ignore[return-value]
-
-
-def plain_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A low-level DynamoDB item ({"S": ...}) as plain values (the record has strings only)."""
-    return {name: next(iter(value.values())) for name, value in item.items()}
-
-
-# -- failures in words -----------------------------------------------------------------------
-
-# Plain sentences for the named errors (docs/architecture.md#named-errors).
-FAILURE_REASONS = {
-    "EmptyMedia": "The file is empty (or a video without any frames).",
-    "MediaTooLarge": "The file is too large: too many bytes, pixels or seconds for the configured limits.",
-    "UnsupportedMediaType": "This is not an image or video MediaFlow can process, whatever its file name says.",
-    "CorruptMedia": "The file is damaged or truncated and cannot be decoded.",
-    "UploadNotFound": "The upload was deleted before it could be processed.",
-    "UploadChanged": "The upload was replaced by a newer file while it was being processed.",
-    "DetectionFailed": "Object detection failed on part of the video.",
-    "DetectionIncomplete": "Object detection did not finish for every part of the video.",
-    "Sandbox.Timedout": "A processing step ran out of time.",
-    "States.DataLimitExceeded": "A step produced more data than Step Functions can pass between states.",
-}
-UNKNOWN_FAILURE_REASON = "Processing failed unexpectedly."
-MAX_FAILURE_MESSAGE = 1000
-
-
-def lambda_error_message(cause: str | None) -> str | None:
-    """The errorMessage inside a Lambda error's Cause ({errorType, errorMessage, stackTrace}),
-    or None when the cause is not such a document (a States.* error, an empty cause)."""
-    try:
-        parsed = json.loads(cause) if cause else None
-    except json.JSONDecodeError:
-        return None
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed["errorMessage"])
-    return None
-
-
-def failure_message(error: Mapping[str, str]) -> str:
-    """A failed state's {Error, Cause} in words: a Lambda error's message, or the cause itself."""
-    cause = error.get("Cause") or ""
-    return (lambda_error_message(cause) or cause)[:MAX_FAILURE_MESSAGE] or error.get("Error", "unknown error")
-
-
-def failure_reason(error_name: str | None) -> str:
-    """One plain sentence for a named error."""
-    return FAILURE_REASONS.get(error_name or "", UNKNOWN_FAILURE_REASON)
