@@ -46,6 +46,7 @@ def _settings(
     parameters: tuple[str, ...],
     smtp: str | None,
     keep_work_files: bool,
+    dev_api: bool = False,
 ) -> StackSettings:
     smtp_address = None
     if smtp:
@@ -59,6 +60,7 @@ def _settings(
         parameter_overrides=_parse_overrides(parameters),
         smtp=smtp_address,
         keep_work_files=keep_work_files,
+        dev_api=dev_api,
     )
 
 
@@ -109,6 +111,9 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=4566, show_default=True, help="AWS endpoint port (0 picks a free one).")
 @click.option("--web-port", default=8080, show_default=True, help="Status page port (0 picks a free one).")
+@click.option(
+    "--dev-api", is_flag=True, help="Also serve moto's /moto-api/ (reset, config) on the AWS endpoint, for debugging."
+)
 def up(
     template: Path,
     state_dir: Path,
@@ -118,9 +123,11 @@ def up(
     host: str,
     port: int,
     web_port: int,
+    dev_api: bool,
 ) -> None:
     """Start the local stack and the status page, and keep them running until Ctrl-C."""
-    stack = LocalStack(_settings(template, state_dir, host, port, parameters, smtp, keep_work_files)).start()
+    settings = _settings(template, state_dir, host, port, parameters, smtp, keep_work_files, dev_api)
+    stack = LocalStack(settings).start()
     page = StatusPageServer(stack, host, web_port).start()
     endpoint = stack.endpoint
     console.print(f"[bold green]MediaFlow is up.[/] Status page: [bold]{page.url}[/]")

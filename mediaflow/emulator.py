@@ -1,14 +1,17 @@
-"""The AWS emulator: moto's server on 127.0.0.1, Step Functions execution switched on."""
+"""The AWS emulator: moto's server on 127.0.0.1, Step Functions execution switched on,
+behind the request guard (mediaflow/request_guard.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
-import urllib.request
 
-from moto.server import ThreadedMotoServer
+from moto.moto_api._internal.models import moto_api_backend
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+from werkzeug.serving import make_server
+
+from mediaflow.request_guard import GuardedWsgiApp, RequestGuard
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -17,11 +20,26 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+class _GuardedMotoServer(ThreadedMotoServer):
+    """moto's threaded server with its WSGI app behind a RequestGuard."""
+
+    def __init__(self, guard: RequestGuard) -> None:
+        super().__init__(ip_address=guard.host, port=guard.port, verbose=False)
+        self.guard = guard
+
+    def _server_entry(self) -> None:
+        app = GuardedWsgiApp(DomainDispatcherApplication(create_backend_app), self.guard)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 class Emulator:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, dev_api: bool = False) -> None:
         self.host = host
         self.port = port or free_port(host)
-        self._server = ThreadedMotoServer(ip_address=host, port=self.port, verbose=False)
+        self.guard = RequestGuard(host, self.port, dev_api=dev_api)
+        self._server = _GuardedMotoServer(self.guard)
 
     @property
     def endpoint(self) -> str:
@@ -31,15 +49,9 @@ class Emulator:
         # The engine sends its service calls to localhost:MOTO_PORT, so it must be this port.
         os.environ["MOTO_PORT"] = str(self.port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # What POST /moto-api/config does, in process: /moto-api/ itself is closed by default.
+        moto_api_backend.set_config({"stepfunctions": {"execute_state_machine": True}})
         self._server.start()
-        request = urllib.request.Request(
-            f"{self.endpoint}/moto-api/config",
-            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
 
     def stop(self) -> None:
         self._server.stop()

@@ -44,12 +44,13 @@ class StackSettings:
     workers_per_function: int = 2
     smtp: tuple[str, int] | None = None
     keep_work_files: bool = False
+    dev_api: bool = False  # expose moto's /moto-api/ (reset, config): only for debugging the emulator
 
 
 class LocalStack:
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
-        self.emulator = Emulator(self.settings.host, self.settings.port)
+        self.emulator = Emulator(self.settings.host, self.settings.port, self.settings.dev_api)
         self.template = bind_template(
             self.settings.template_path, self.settings.stack_name, self.settings.parameter_overrides
         )

@@ -4,6 +4,11 @@
 the very StatusApiFunction handler from template.yaml, run by the local Lambda runtime, so
 there is no second implementation of the API. One route is local-only, /api/local/emails,
 because only the local runtime has an email outbox (on AWS the emails go to inboxes).
+
+Like API Gateway, this front door answers what never reaches the function: a foreign Host or
+Origin (mediaflow/request_guard.py), an unsupported method (405), a body that is too large
+(413, API Gateway's payload quota is 10 MB; the status API needs a few hundred bytes) or not
+UTF-8 or with a broken Content-Length (400), always as JSON, never by hanging.
 """
 
 from __future__ import annotations
@@ -20,11 +25,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from mediaflow.request_guard import LOOPBACK_NAMES, RequestGuard, forbidden_body
+
 if TYPE_CHECKING:
     from mediaflow.stack import LocalStack
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 API_PREFIX = "/api"
+MAX_API_BODY_BYTES = 64 * 1024
+READ_TIMEOUT_SECONDS = 10  # a client that promises a body and never sends it is dropped, not waited for
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+REFUSED_METHODS = ("PUT", "DELETE", "PATCH", "TRACE", "CONNECT")
+# Same-origin page: the browser needs no CORS headers, and none may invite other origins in.
+_CORS_HEADERS = (
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-headers",
+    "access-control-allow-methods",
+    "access-control-expose-headers",
+    "access-control-max-age",
+)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def http_api_event(method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -90,6 +116,10 @@ class StatusPageServer:
         handler = self._handler_class()
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
+        bound_port = self.httpd.server_address[1]
+        names = LOOPBACK_NAMES if host in LOOPBACK_NAMES else (host,)
+        self.origins = {f"http://{name}:{bound_port}" for name in names}
+        self.guard = RequestGuard(host, int(bound_port), allowed_origins=set(self.origins))
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="status-page", daemon=True)
 
     @property
@@ -98,6 +128,8 @@ class StatusPageServer:
         return f"http://{host}:{port}/"
 
     def start(self) -> StatusPageServer:
+        # The page posts uploads straight to the AWS endpoint (presigned POST): let its origin in there.
+        self.stack.emulator.guard.allowed_origins |= self.origins
         self._thread.start()
         return self
 
@@ -123,6 +155,7 @@ class StatusPageServer:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "MediaFlowLocal/1"
+            timeout = READ_TIMEOUT_SECONDS
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: `mediaflow up` prints its own summary
@@ -138,10 +171,48 @@ class StatusPageServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _json_error(self, status: int, message: str) -> None:
+                self._send(status, json.dumps({"message": message}).encode(), "application/json")
+
+            def _refused(self) -> bool:
+                """Answer a request the guard refuses (403) or whose method is never served (405)."""
+                reason = server.guard.refusal(self.command, self.path, dict(self.headers.items()))
+                if reason is not None:
+                    self._send(HTTPStatus.FORBIDDEN, forbidden_body(reason), "application/json")
+                    return True
+                if self.command not in ALLOWED_METHODS:
+                    self._json_error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {self.command} is not allowed")
+                    return True
+                return False
+
+            def _body(self) -> bytes:
+                raw = self.headers.get("Content-Length")
+                if raw is None:
+                    return b""
+                if not raw.strip().isdigit():
+                    raise BadRequest(HTTPStatus.BAD_REQUEST, "Content-Length must be a non-negative integer")
+                length = int(raw)
+                if length > MAX_API_BODY_BYTES:
+                    raise BadRequest(
+                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body may be at most {MAX_API_BODY_BYTES} bytes"
+                    )
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    raise BadRequest(HTTPStatus.BAD_REQUEST, "the body is shorter than its Content-Length")
+                try:
+                    body.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise BadRequest(HTTPStatus.BAD_REQUEST, "the body is not UTF-8") from err
+                return body
+
             def _api(self) -> None:
                 url = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                try:
+                    body = self._body()
+                except BadRequest as err:
+                    self.close_connection = True  # what is left of the body must not be read as a request
+                    self._json_error(err.status, str(err))
+                    return
                 path = url.path[len(API_PREFIX) :] or "/"
                 if path == "/local/emails":
                     job_id = dict(parse_qsl(url.query)).get("jobId")
@@ -151,7 +222,9 @@ class StatusPageServer:
                 response = server.invoke_api(self.command, path, url.query, dict(self.headers.items()), body)
                 raw = response.get("body") or ""
                 data = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
-                headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+                headers = {
+                    k: str(v) for k, v in (response.get("headers") or {}).items() if k.lower() not in _CORS_HEADERS
+                }
                 self._send(
                     int(response.get("statusCode", 200)),
                     data,
@@ -174,18 +247,25 @@ class StatusPageServer:
                 self._send(200, file.read_bytes(), content_type)
 
             def do_GET(self) -> None:
-                self._api() if self.path.startswith(API_PREFIX + "/") else self._static()
+                if not self._refused():
+                    self._api() if self.path.startswith(API_PREFIX + "/") else self._static()
 
             def do_POST(self) -> None:
+                if self._refused():
+                    return
                 if self.path.startswith(API_PREFIX + "/"):
                     self._api()
                 else:
-                    self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"", "text/plain")
+                    self._json_error(HTTPStatus.METHOD_NOT_ALLOWED, "the page's files are read-only")
 
             def do_OPTIONS(self) -> None:
-                if self.path.startswith(API_PREFIX + "/"):
-                    self._api()
-                else:
-                    self._send(HTTPStatus.NO_CONTENT, b"", "text/plain")
+                if not self._refused():
+                    self._send(HTTPStatus.NO_CONTENT, b"", "text/plain", {"Allow": ", ".join(ALLOWED_METHODS)})
 
+            def refuse_method(self) -> None:
+                if not self._refused():  # always refused: a foreign origin gets 403, anyone else 405
+                    self._json_error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {self.command} is not allowed")
+
+        for method in REFUSED_METHODS:
+            setattr(Handler, f"do_{method}", Handler.refuse_method)
         return Handler

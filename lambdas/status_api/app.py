@@ -22,7 +22,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 from execution_view import graph_of, state_timeline
+from schemas import NEXT_TOKEN, UPLOAD_REQUEST
 
 from mediaflow_shared.contract.failures import failure_reason
 from mediaflow_shared.contract.layout import layout
@@ -36,7 +38,6 @@ app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin=settings().allowed_ori
 
 URL_SECONDS = 3600
 MAX_PAGE = 50
-ALLOWED_TYPES = ("image/", "video/")
 
 
 @cache
@@ -68,18 +69,29 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _valid(document: Any, schema: dict[str, Any], what: str) -> Any:
+    try:
+        validate(event=document, schema=schema)
+    except SchemaValidationError as err:
+        raise BadRequestError(f"{what}: {err.message}") from err
+    return document
+
+
+def _json(text: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:  # RecursionError: nested deeper than the parser goes
+        raise BadRequestError(f"{what} is not valid JSON") from err
+
+
 @app.post("/uploads")
 def create_upload() -> dict[str, Any]:
-    try:
-        body = app.current_event.json_body if app.current_event.body else None
-    except json.JSONDecodeError as err:
-        raise BadRequestError("the body is not valid JSON") from err
+    body = _json(app.current_event.body or "null", "the body")
     if not isinstance(body, dict):
         raise BadRequestError("expected a JSON object with filename and contentType")
-    filename = _safe_filename(str(body.get("filename", "")))
-    content_type = str(body.get("contentType", ""))
-    if not content_type.startswith(ALLOWED_TYPES):
-        raise BadRequestError("contentType must be an image/* or video/* type")
+    _valid(body, UPLOAD_REQUEST, "expected filename (a string) and contentType (an image/* or video/* type)")
+    filename = _safe_filename(body["filename"])
+    content_type = body["contentType"]
     max_bytes = settings().max_upload_bytes
     key = layout().upload_key(str(uuid.uuid4()), filename)
     post = s3_client().generate_presigned_post(
@@ -123,9 +135,10 @@ def list_jobs() -> dict[str, Any]:
     }
     if params.get("nextToken"):
         try:
-            query["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(params["nextToken"]))
-        except (ValueError, json.JSONDecodeError) as err:
+            token = base64.urlsafe_b64decode(params["nextToken"])
+        except ValueError as err:
             raise BadRequestError("nextToken is not valid") from err
+        query["ExclusiveStartKey"] = _valid(_json(token, "nextToken"), NEXT_TOKEN, "nextToken is not valid")
     page = _table().query(**query)
     token = page.get("LastEvaluatedKey")
     return {

@@ -59,6 +59,10 @@ def test_presigned_post_uploads_and_starts_a_job(api: str, stack: LocalStack, sa
         ({"filename": "notes.txt", "contentType": "text/plain"}, "contentType"),
         ([1, 2], "JSON object"),
         (b"{not json", "not valid JSON"),
+        ({"filename": ["a"], "contentType": "image/jpeg"}, "filename"),
+        ({"filename": "a.jpg", "contentType": "image/jpeg\r\nX-Evil: 1"}, "contentType"),
+        ({"filename": "a.jpg", "contentType": 7}, "contentType"),
+        (b"[" * 30_000 + b"]" * 30_000, "not valid JSON"),  # nested deeper than a parser recurses
     ],
 )
 def test_bad_upload_requests_are_400(api: str, body: Any, message: str) -> None:
@@ -81,7 +85,13 @@ def test_jobs_are_listed_newest_first_with_pagination(api: str, stack: LocalStac
     assert started == sorted(started, reverse=True)
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 51}, {"limit": "x"}, {"nextToken": "garbage!"}])
+WRONG_SHAPE_TOKEN = base64.urlsafe_b64encode(json.dumps({"jobId": {"S": "x"}, "evil": 1}).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 51}, {"limit": "x"}, {"nextToken": "garbage!"}, {"nextToken": WRONG_SHAPE_TOKEN}],
+)
 def test_bad_list_parameters_are_400(api: str, params: dict[str, Any]) -> None:
     assert requests.get(f"{api}/jobs", params=params, timeout=10).status_code == 400
 

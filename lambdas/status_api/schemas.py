@@ -1,0 +1,28 @@
+"""What the status API accepts: JSON schemas, checked with Powertools' validation (fastjsonschema)."""
+
+from __future__ import annotations
+
+# A MIME type as RFC 6838 spells it (no parameters, spaces or control characters), image or video only;
+# "$" is left out of the name characters: fastjsonschema rewrites every "$" in a pattern to \Z.
+MIME_TYPE_PATTERN = r"^(image|video)/[A-Za-z0-9][A-Za-z0-9!#&^_.+-]{0,126}$"
+
+UPLOAD_REQUEST = {
+    "type": "object",
+    "properties": {
+        "filename": {"type": "string", "minLength": 1, "maxLength": 512},
+        "contentType": {"type": "string", "pattern": MIME_TYPE_PATTERN},
+    },
+    "required": ["filename", "contentType"],
+}
+
+# The ByStartedAt index's LastEvaluatedKey, as GET /jobs hands it out (base64 JSON).
+NEXT_TOKEN = {
+    "type": "object",
+    "properties": {
+        "jobId": {"type": "string", "minLength": 1, "maxLength": 128},
+        "recordType": {"type": "string", "maxLength": 16},
+        "startedAt": {"type": "string", "maxLength": 64},
+    },
+    "required": ["jobId", "recordType", "startedAt"],
+    "additionalProperties": False,
+}
