@@ -61,14 +61,13 @@ def normalise_s3_event(event: dict[str, Any]) -> None:
     AWS sends an ISO-8601 time, a fresh UUID, `etag`, a URL-encoded key (spaces as '+')
     and no version-id.
     """
-    if event.get("source") != "aws.s3" or event.get("_mediaflow_normalised"):
-        return
+    obj = event.get("detail", {}).get("object", {})
+    if event.get("source") != "aws.s3" or event.get("_mediaflow_normalised") or "eTag" not in obj:
+        return  # not moto's S3 event: one sent with PutEvents is already in AWS's shape, key encoded
     if isinstance(event.get("time"), int | float):
         event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event["id"] = str(uuid.uuid4())
-    obj = event.get("detail", {}).get("object", {})
-    if "eTag" in obj:
-        obj["etag"] = obj.pop("eTag")
+    obj["etag"] = obj.pop("eTag")
     if "key" in obj:
         obj["key"] = quote_plus(obj["key"], safe="/")
     if obj.get("version-id") is None:

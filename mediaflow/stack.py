@@ -203,10 +203,16 @@ class LocalStack:
         paginator = self.client("stepfunctions").get_paginator("get_execution_history")
         return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
 
-    @staticmethod
-    def _job_of(execution: dict[str, Any]) -> dict[str, Any]:
-        """The job an execution's input event starts (its key decoded as DescribeUpload does)."""
-        return dict(job_from_event(json.loads(execution["input"]), execution["executionArn"], ""))
+    def _job_of(self, execution: dict[str, Any]) -> dict[str, Any]:
+        """The job an execution's input event starts (its key resolved as DescribeUpload does)."""
+        return dict(job_from_event(json.loads(execution["input"]), execution["executionArn"], "", self._exists))
+
+    def _exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.client("s3").head_object(Bucket=bucket, Key=key)
+        except self.client("s3").exceptions.ClientError:
+            return False
+        return True
 
     def job_for_execution(self, execution_arn: str) -> JobRecord | None:
         """The job record of an execution."""

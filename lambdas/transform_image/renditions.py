@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageFilter
 
 from mediaflow_shared.contract.settings import Settings
-from mediaflow_shared.images import oriented_size
+from mediaflow_shared.images import oriented_size, to_8bit
 
 # EXIF Orientation -> the transpose that displays the picture upright (as ImageOps.exif_transpose).
 _ORIENTATION_TRANSPOSE = {
@@ -123,8 +123,9 @@ def _decode_for_widths(data: bytes, requested: tuple[int, ...]) -> tuple[Image.I
 
 
 def _normalise_mode(image: Image.Image) -> Image.Image:
+    """8-bit RGB, or RGBA where the image has transparency (1-bit, palette, CMYK, 16-bit, float...)."""
     has_alpha = "A" in image.getbands() or "transparency" in image.info
-    return image.convert("RGBA" if has_alpha else "RGB")
+    return to_8bit(image).convert("RGBA" if has_alpha else "RGB")
 
 
 def _shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:

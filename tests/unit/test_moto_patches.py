@@ -88,6 +88,19 @@ def test_s3_event_is_normalised_to_the_aws_shape() -> None:
     assert first["detail"]["object"]["key"] == "uploads/caf%C3%A9+%2B+1.jpg", "idempotent"
 
 
+def test_an_event_already_in_the_aws_shape_is_not_encoded_again() -> None:
+    """The bug: a replay sent with PutEvents (key already encoded, `etag`) was encoded a second
+    time, `dup+space%2Bplus` becoming `dup%2Bspace%252Bplus`, and failed as UploadNotFound."""
+    replay = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": "2026-11-30T12:00:00Z",
+        "detail": {"bucket": {"name": "b"}, "object": {"key": "uploads/dup+space%2Bplus.jpg", "etag": "abc"}},
+    }
+    moto_patches.normalise_s3_event(replay)
+    assert replay["detail"]["object"]["key"] == "uploads/dup+space%2Bplus.jpg"
+
+
 @mock_aws
 def test_email_subscriptions_are_delivered(monkeypatch: pytest.MonkeyPatch) -> None:
     delivered: list[tuple] = []

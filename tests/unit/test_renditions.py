@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageStat
+from PIL import Image, ImageChops, ImageCms, ImageFilter, ImageStat
 from renditions import RenditionSpec, make_renditions, plan_widths
 
 from mediaflow.samples import portrait_with_orientation_6
@@ -90,3 +91,64 @@ def test_spec_rejects_unknown_formats_and_filters() -> None:
         RenditionSpec(formats=("gif",))
     with pytest.raises(ValueError):
         RenditionSpec(filters=("sepia",))
+
+
+def _photo(mode: str = "RGB") -> Image.Image:
+    """A real photograph (scikit-image's coffee, public domain) in `mode`."""
+    from mediaflow.samples import skimage_data
+
+    with Image.open(skimage_data() / "coffee.png") as source:
+        return source.convert(mode)
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+def _gray_as(mode: str) -> tuple[bytes, Image.Image]:
+    """The photo's gray values stored as `mode`, and the 8-bit picture a viewer shows for them."""
+    gray = _photo("L")
+    values = np.asarray(gray, dtype=np.float64)
+    if mode == "I;16":
+        return _encode(Image.fromarray((values * 257).astype(np.uint16)), "PNG"), gray
+    if mode == "F":
+        return _encode(Image.fromarray((values / 255).astype(np.float32)), "TIFF"), gray
+    stored = values * 1000 + 5000  # 32-bit integers: shown stretched from their minimum to maximum
+    reference = (stored - stored.min()) * 255 / (stored.max() - stored.min())
+    return _encode(Image.fromarray(stored.astype(np.int32)), "TIFF"), Image.fromarray(
+        reference.round().astype(np.uint8)
+    )
+
+
+def _histogram(image: Image.Image) -> np.ndarray:
+    """16-bin gray histogram after a slight blur, so JPEG noise and 1-bit dither compare fairly."""
+    smooth = image.convert("L").filter(ImageFilter.GaussianBlur(2))
+    counts = np.histogram(np.asarray(smooth), bins=16, range=(0, 256))[0]
+    return counts / counts.sum()
+
+
+def _assert_looks_like(rendition: Image.Image, reference: Image.Image) -> None:
+    expected = reference.resize(rendition.size, Image.Resampling.BOX)
+    assert abs(np.asarray(rendition.convert("L")).mean() - np.asarray(expected.convert("L")).mean()) < 3
+    assert np.abs(_histogram(rendition) - _histogram(expected)).sum() < 0.15
+
+
+@pytest.mark.parametrize("mode", ["I;16", "F", "I"])
+def test_deep_grayscale_is_scaled_to_8_bits_not_clipped(mode: str) -> None:
+    """The bug: a 16-bit PNG came out 99.6 % white, a float TIFF all black (convert() clips)."""
+    data, reference = _gray_as(mode)
+    for rendition in make_renditions(data, RenditionSpec(widths=(320,))):
+        _assert_looks_like(_open(rendition.data), reference)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "PA", "CMYK", "RGBA"])
+def test_every_8_bit_mode_keeps_its_picture(mode: str) -> None:
+    photo = _photo(mode)
+    if mode in ("LA", "PA"):
+        photo.putalpha(255)
+    fmt = "TIFF" if mode in ("CMYK", "PA") else "PNG"
+    reference = photo.convert("RGBA").convert("RGB")
+    for rendition in make_renditions(_encode(photo, fmt), RenditionSpec(widths=(320,))):
+        _assert_looks_like(_open(rendition.data), reference)

@@ -34,6 +34,11 @@ class UploadChanged(MediaFlowError):
     """The object was overwritten after the event; the newer upload gets its own event."""
 
 
+# Not MediaFlowError: the upload is not processed at all, and nothing failed.
+class FolderObject(Exception):
+    """The "upload" is a folder marker (an empty key ending in "/"): the workflow ignores it."""
+
+
 # Not MediaFlowError: these are processing failures, which the ASL retries.
 class DetectionFailed(Exception):
     """A batch of frames could not be analysed; the message names the batch and its frames."""

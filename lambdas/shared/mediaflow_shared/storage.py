@@ -35,6 +35,16 @@ def _is_changed(err: ClientError) -> bool:
     return err.response.get("Error", {}).get("Code") in {"412", "PreconditionFailed"}
 
 
+def object_exists(bucket: str, key: str) -> bool:
+    try:
+        s3_client().head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if _is_missing(err):
+            return False
+        raise
+    return True
+
+
 def _open_upload(job: Job, byte_range: str | None = None) -> Any:
     """GetObject as the event saw it: IfMatch guards against a newer overwrite."""
     bucket, key, etag = job["bucket"], job["key"], job["etag"]

@@ -148,13 +148,26 @@ def job_id_for(bucket: str, key: str, etag: str) -> str:
     return hashlib.sha256(f"{bucket}/{key}/{etag}".encode()).hexdigest()
 
 
-def job_from_event(event: Mapping[str, Any], execution_arn: str, started_at: str) -> Job:
-    """The job an S3 EventBridge "Object Created" event starts (Powertools decodes the key)."""
+def job_from_event(
+    event: Mapping[str, Any],
+    execution_arn: str,
+    started_at: str,
+    exists: Callable[[str, str], bool] | None = None,
+) -> Job:
+    """The job an S3 EventBridge "Object Created" event starts.
+
+    S3 URL-encodes the key in its events; Powertools decodes it. A hand-made or replayed event
+    may carry the key as it is: with `exists(bucket, key)`, a decoded key that names no object
+    falls back to the key as sent when that one does, so every form of one upload's event
+    names the same job (if neither exists, Validate reports UploadNotFound)."""
     detail = S3EventBridgeNotificationEvent(dict(event)).detail
-    key, etag, raw = detail.object.key, detail.object.etag, detail.object.raw_event
+    bucket, raw = detail.bucket.name, detail.object.raw_event
+    key, etag = detail.object.key, detail.object.etag
+    if exists and key != raw["key"] and not exists(bucket, key) and exists(bucket, raw["key"]):
+        key = raw["key"]
     job: Job = {
-        "jobId": job_id_for(detail.bucket.name, key, etag),
-        "bucket": detail.bucket.name,
+        "jobId": job_id_for(bucket, key, etag),
+        "bucket": bucket,
         "key": key,
         "etag": etag,
         "size": int(raw.get("size", 0)),
@@ -164,6 +177,11 @@ def job_from_event(event: Mapping[str, Any], execution_arn: str, started_at: str
     if raw.get("version-id"):  # versioned buckets only
         job["versionId"] = raw["version-id"]
     return job
+
+
+def is_folder_object(job: Job) -> bool:
+    """What the S3 console's "Create folder" writes: an empty object whose key ends in "/"."""
+    return job["key"].endswith("/") and job["size"] == 0
 
 
 def new_document(job: Job) -> JobDocument:

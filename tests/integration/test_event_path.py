@@ -1,0 +1,83 @@
+"""The event path: keys encoded once as S3 encodes them, every replay of an upload's event a
+harmless duplicate, folder markers ignored rather than failed."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mediaflow.stack import LocalStack
+from tests.integration.jobs import emails_about, run_upload
+
+pytestmark = pytest.mark.integration
+
+
+def _entered(stack: LocalStack, execution_arn: str) -> list[str]:
+    history = stack.execution_history(execution_arn)
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
+def _finished(stack: LocalStack, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+    sfn, deadline = stack.client("stepfunctions"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.1)
+    raise TimeoutError(execution_arn)
+
+
+def _replay(stack: LocalStack, event: dict[str, Any], key: str, name: str) -> list[str]:
+    event = json.loads(json.dumps(event))
+    event["detail"]["object"]["key"] = key
+    started = stack.client("stepfunctions").start_execution(
+        stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(event)
+    )
+    finished = _finished(stack, started["executionArn"])
+    assert finished["status"] == "SUCCEEDED", finished
+    return _entered(stack, started["executionArn"])
+
+
+def test_every_replay_of_an_odd_key_is_a_duplicate(stack: LocalStack, samples: dict[str, Path]) -> None:
+    key = "uploads/dup space+plus.jpg"
+    first = run_upload(stack, samples["coffee.jpg"].read_bytes() + b"dup", key)
+    assert first.status == "SUCCEEDED", first.execution
+    event = json.loads(first.execution["input"])
+    encoded = event["detail"]["object"]["key"]
+    assert encoded == "uploads/dup+space%2Bplus.jpg"
+
+    for number, replayed_key in enumerate([encoded, key, encoded, key]):
+        entered = _replay(stack, event, replayed_key, f"dup-replay-{number}")
+        assert entered == ["DescribeUpload", "RecordJob", "DuplicateEvent"], (replayed_key, entered)
+
+    # A replay through EventBridge itself (PutEvents) is not encoded a second time either.
+    stack.client("events").put_events(
+        Entries=[{"Source": "aws.s3", "DetailType": "Object Created", "Detail": json.dumps(event["detail"])}]
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(stack.executions_for(key)) < 6:
+        time.sleep(0.2)
+    executions = stack.executions_for(key)
+    assert len(executions) == 6
+    newest = _finished(stack, executions[-1]["executionArn"])
+    assert newest["status"] == "SUCCEEDED"
+    assert _entered(stack, newest["executionArn"]) == ["DescribeUpload", "RecordJob", "DuplicateEvent"]
+    assert len(emails_about(stack, first.job["jobId"])) == 1
+
+
+def test_a_folder_marker_is_ignored_without_a_job_or_an_email(stack: LocalStack) -> None:
+    emails_before = len(stack.outbox.read())
+    run = run_upload(stack, b"", "uploads/holiday album/")
+    assert run.status == "SUCCEEDED", run.execution
+    assert run.states_entered() == ["DescribeUpload", "IgnoreFolderObject"]
+    assert run.job == {} and run.outputs == []
+    assert len(stack.outbox.read()) == emails_before
+
+
+def test_an_empty_file_is_still_a_failed_job_not_a_folder(stack: LocalStack) -> None:
+    run = run_upload(stack, b"", "uploads/empty.jpg")
+    assert run.status == "FAILED" and run.job["error"] == "EmptyMedia"
