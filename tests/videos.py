@@ -57,3 +57,22 @@ def zero_duration_mp4(path: Path) -> Path:
     container.start_encoding()
     container.close()
     return path
+
+
+def faststart(source: Path, path: Path) -> Path:
+    """The same MP4 remuxed with its moov index first (as streaming services and phones write)."""
+    with av.open(str(source)) as reader, av.open(str(path), "w", options={"movflags": "faststart"}) as writer:
+        streams = {s.index: writer.add_stream_from_template(s) for s in reader.streams if s.type in ("video", "audio")}
+        for packet in reader.demux():
+            if packet.dts is not None and packet.stream.index in streams:
+                packet.stream = streams[packet.stream.index]
+                writer.mux(packet)
+    return path
+
+
+def truncated_with_index(source: Path, path: Path, fraction: float = 0.6) -> Path:
+    """A moov-first MP4 cut short: the index promises every frame, the data holds only some."""
+    whole = faststart(source, path.with_suffix(".whole.mp4")).read_bytes()
+    assert whole[4:8] == b"ftyp" and whole.find(b"moov") < whole.find(b"mdat"), "the index comes first"
+    path.write_bytes(whole[: int(len(whole) * fraction)])
+    return path

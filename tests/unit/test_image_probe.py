@@ -9,6 +9,7 @@ from PIL import Image
 
 from mediaflow_shared.errors import CorruptMedia, MediaTooLarge
 from tests.conftest import png_bomb
+from tests.damaged import bmp_header_only, jpeg_claiming_more_pixels, jpeg_cut_with_end_marker, png_rows_stop_early
 
 
 def _probe(data: bytes, fmt: str = "jpeg", **kwargs: object) -> dict:
@@ -49,3 +50,19 @@ def test_gps_is_only_kept_when_allowed(samples: dict[str, Path]) -> None:
     assert "gps" not in _probe(out.getvalue())["camera"]
     allowed = _probe(out.getvalue(), include_gps=True)["camera"]
     assert allowed["make"] == "Maker" and "GPSLatitude" in allowed["gps"]
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "message"),
+    [
+        (jpeg_cut_with_end_marker(), "jpeg", "truncated or damaged"),
+        (jpeg_claiming_more_pixels(), "jpeg", "truncated or damaged"),
+        (png_rows_stop_early(), "png", "truncated or damaged"),
+        (bmp_header_only(), "bmp", "cannot be read"),
+    ],
+    ids=["jpeg-cut-with-end-marker", "jpeg-claims-7000x7000", "png-rows-stop-early", "bmp-header-only"],
+)
+def test_damaged_images_that_look_whole_are_corrupt(data: bytes, fmt: str, message: str) -> None:
+    """The bug: each of these loaded in Pillow as grey or black and the job SUCCEEDED."""
+    with pytest.raises(CorruptMedia, match=message):
+        _probe(data, fmt)

@@ -13,7 +13,14 @@ from mediaflow.samples import encode_all, pan_zoom_video
 from mediaflow_shared.errors import CorruptMedia, EmptyMedia, UnsupportedMediaType
 from mediaflow_shared.sniff import sniff
 from mediaflow_shared.video import probe_video
-from tests.videos import audio_only_mp4, truncated, unknown_codec_mkv, zero_duration_mp4
+from tests.videos import (
+    audio_only_mp4,
+    faststart,
+    truncated,
+    truncated_with_index,
+    unknown_codec_mkv,
+    zero_duration_mp4,
+)
 
 
 def _numbered_clip(path: Path, seconds: int, fps: int, gop: int) -> Path:
@@ -97,3 +104,14 @@ def test_camera_like_sample_clips_carry_grain_at_the_requested_bitrate(tmp_path:
     measured = camera.stat().st_size * 8 / seconds
     assert 0.6 * bitrate < measured < 1.4 * bitrate
     assert plain.stat().st_size * 3 < camera.stat().st_size  # the smooth pan at CRF 23 is far smaller
+
+
+def test_probe_names_a_video_whose_index_promises_more_than_its_data(tmp_path: Path) -> None:
+    """The bug: a moov-first MP4 cut short passed Validate and failed in ExtractFrames with
+    FFmpeg's InvalidDataError (and the temporary file's path in the message)."""
+    clip = pan_zoom_video(tmp_path / "walk.mp4", seconds=6, size=(160, 90), audio=False)
+    cut = truncated_with_index(clip, tmp_path / "cut.mp4")
+    assert probe_video(str(faststart(clip, tmp_path / "whole.mp4")), "whole.mp4").duration == pytest.approx(6, abs=0.1)
+    with pytest.raises(CorruptMedia, match=r"cut.mp4 is (truncated|damaged)") as raised:
+        probe_video(str(cut), "cut.mp4")
+    assert str(tmp_path) not in str(raised.value), "no temporary paths in what users read"

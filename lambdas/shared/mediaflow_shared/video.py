@@ -36,11 +36,36 @@ class VideoInfo:
         }
 
 
+def ffmpeg_reason(err: av.error.FFmpegError) -> str:
+    """FFmpeg's reason in words, without the (temporary) file name it names."""
+    return err.strerror or type(err).__name__
+
+
 def open_container(path: str, name: str) -> av.container.InputContainer:
     try:
         return av.open(path, mode="r")
     except av.error.FFmpegError as err:  # truncated (no moov atom), damaged headers, ...
-        raise CorruptMedia(f"{name} cannot be opened as video: {err}") from err
+        raise CorruptMedia(f"{name} cannot be opened as video: {ffmpeg_reason(err)}") from err
+
+
+def _check_data_holds_the_end(
+    container: av.container.InputContainer, stream: av.VideoStream, duration: float, fps: float, name: str
+) -> None:
+    """The index (an MP4's moov, Matroska's cues) promises `duration` seconds: decode the last
+    second to prove the data holds them. A file cut short after its index fails here, at
+    Validate, rather than mid-way through sampling."""
+    container.seek(int(max(0.0, duration - 1.0) / stream.time_base), stream=stream, backward=True)
+    last = None
+    try:
+        for frame in container.decode(stream):
+            last = frame.time if frame.time is not None else last
+    except av.error.FFmpegError as err:
+        raise CorruptMedia(f"{name} is damaged near its end: {ffmpeg_reason(err)}") from err
+    if last is None or last < duration - 1.0 - 2 / fps:
+        ends = f"{last:.1f} s" if last is not None else "its start"
+        raise CorruptMedia(
+            f"{name} is truncated: its index promises {duration:.1f} s of video, its data ends at {ends}"
+        )
 
 
 def upright(frame: av.VideoFrame) -> np.ndarray:
@@ -64,7 +89,7 @@ def probe_video(path: str, name: str) -> VideoInfo:
         except av.error.DecoderNotFoundError as err:  # the container names a codec FFmpeg has no decoder for
             raise UnsupportedMediaType(f"{name} uses a video codec MediaFlow has no decoder for") from err
         except av.error.FFmpegError as err:
-            raise CorruptMedia(f"{name}: the first video frame cannot be decoded: {err}") from err
+            raise CorruptMedia(f"{name}: the first video frame cannot be decoded: {ffmpeg_reason(err)}") from err
         if first is None:
             raise EmptyMedia(f"{name} has a video stream without any frames")
         fps = float(stream.average_rate or stream.guessed_rate or 0)
@@ -76,6 +101,7 @@ def probe_video(path: str, name: str) -> VideoInfo:
             duration = 0.0
         if duration <= 0 or fps <= 0:
             raise EmptyMedia(f"{name} has zero duration")
+        _check_data_holds_the_end(container, stream, duration, fps, name)
         frame_count = stream.frames or round(duration * fps)
         rotation = int(first.rotation) % 360
         width, height = stream.codec_context.width, stream.codec_context.height
