@@ -16,7 +16,10 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -83,12 +86,15 @@ class _LambdaContext:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
-def _worker_main(spec: FunctionSpec, connection: multiprocessing.connection.Connection, log_path: str) -> None:
+def _worker_main(
+    spec: FunctionSpec, connection: multiprocessing.connection.Connection, log_path: str, tmp_dir: str
+) -> None:
     """Body of a worker process: import the handler once, then serve invocations."""
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
     os.environ.update(spec.environment)
+    os.environ["TMPDIR"] = tmp_dir  # this sandbox's own /tmp, removed with it
     for path in (spec.code_dir, *spec.layer_dirs):
         sys.path.insert(0, str(path))
     module_name, function_name = spec.handler.rsplit(".", 1)
@@ -119,8 +125,12 @@ _READY = "ready"  # what a worker sends once its INIT phase (the handler's impor
 class _Worker:
     def __init__(self, spec: FunctionSpec, log_path: Path) -> None:
         self.connection, child = _SPAWN.Pipe()
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f"mediaflow-{spec.logical_id}-"))
         self.process = _SPAWN.Process(
-            target=_worker_main, args=(spec, child, str(log_path)), name=f"lambda:{spec.name}", daemon=True
+            target=_worker_main,
+            args=(spec, child, str(log_path), str(self.tmp_dir)),
+            name=f"lambda:{spec.name}",
+            daemon=True,
         )
         self.process.start()
         child.close()
@@ -132,11 +142,22 @@ class _Worker:
             self.initialised = self.connection.recv() == _READY
         return self.initialised
 
+    def exit_reason(self) -> str:
+        """How the process ended, in Lambda's words ("signal: killed", "exit status 3")."""
+        self.process.join(timeout=5)  # its exit code is known only once it has been reaped
+        code = self.process.exitcode
+        if code is None:
+            return "unknown"
+        if code < 0:
+            return f"signal: {signal.Signals(-code).name.removeprefix('SIG').lower().replace('kill', 'killed')}"
+        return f"exit status {code}"
+
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
         self.connection.close()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)  # what a dead handler left in its /tmp
 
 
 class FunctionPool:
@@ -191,10 +212,12 @@ class FunctionPool:
                 body, function_error = worker.connection.recv()
                 self.billed_ms.append((time.perf_counter() - started) * 1000)
             except (EOFError, OSError, BrokenPipeError):
-                code = worker.process.exitcode
+                reason = worker.exit_reason()
                 self._retire(worker)
                 return InvocationResult(
-                    error_payload("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with {code}"),
+                    error_payload(
+                        "Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+                    ),
                     "Unhandled",
                 )
             with self._lock:

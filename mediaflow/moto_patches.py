@@ -7,6 +7,7 @@ pyproject.toml because these patches reach into moto's internals.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import logging
@@ -21,6 +22,9 @@ from urllib.parse import quote_plus
 import moto
 from moto.core.models import botocore_stubber
 from moto.events import models as events_models
+from moto.s3 import models as s3_models
+from moto.s3 import responses as s3_responses
+from moto.s3.exceptions import S3ClientError
 from moto.settings import moto_server_port
 from moto.sns import models as sns_models
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
@@ -37,6 +41,8 @@ _applied: set[str] = set()
 _email_sink: EmailSink | None = None
 
 original_send_to_targets = events_models.Rule.send_to_targets
+original_bucket_response_post = s3_responses.S3Response._bucket_response_post
+original_put_object = s3_models.S3Backend.put_object
 original_subscription_publish = sns_models.Subscription.publish
 original_boto_client_for = sfn_boto_client.boto_client_for
 original_evaluation_environment = execution_worker.ExecutionWorker._get_evaluation_environment
@@ -207,6 +213,97 @@ def silence_engine_repr_dumps() -> None:
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 
 
+# -- S3: presigned POST policies and the key length limit ---------------------------------
+
+MAX_KEY_BYTES = 1024
+# Form fields a POST policy need not name (S3's rule: every other field must match a condition).
+_UNCONDITIONED_FIELDS = {"file", "policy", "x-amz-signature", "awsaccesskeyid", "signature", "x-amz-security-token"}
+
+
+def post_policy_violation(
+    policy_b64: str, fields: dict[str, str], body_bytes: int, bucket: str, now: datetime
+) -> tuple[int, str, str] | None:
+    """(HTTP status, S3 error code, message) for a POST that its policy forbids, else None.
+
+    Implements the conditions of S3's POST policy: expiration, exact matches ({"field": v} and
+    ["eq", "$field", v]), ["starts-with", "$field", prefix], ["content-length-range", lo, hi],
+    and the rule that every form field (but the signature's own) is named by a condition."""
+    try:
+        policy = json.loads(base64.b64decode(policy_b64))
+        expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError):
+        return 400, "InvalidPolicyDocument", "Invalid Policy: the policy is not base64 JSON with an expiration"
+    if now >= expires:
+        return 403, "AccessDenied", "Invalid according to Policy: Policy expired."
+    values = {name.lower(): value for name, value in fields.items()} | {"bucket": bucket}
+    named = set()
+    for condition in policy.get("conditions", []):
+        if isinstance(condition, dict):
+            (name, expected), operator = next(iter(condition.items())), "eq"
+        elif condition[0] == "content-length-range":
+            low, high = int(condition[1]), int(condition[2])
+            if body_bytes < low:
+                return 400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+            if body_bytes > high:
+                return 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+            continue
+        else:
+            operator, name, expected = condition[0], condition[1].removeprefix("$"), condition[2]
+        name = name.lower()
+        named.add(name)
+        actual = values.get(name, "")
+        if (operator == "eq" and actual != expected) or (operator == "starts-with" and not actual.startswith(expected)):
+            return 403, "AccessDenied", f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}"
+    unnamed = sorted(
+        set(values) - named - _UNCONDITIONED_FIELDS - {"bucket"} - {n for n in values if n.startswith("x-ignore-")}
+    )
+    if unnamed:
+        return 403, "AccessDenied", f"Invalid according to Policy: Extra input fields: {', '.join(unnamed)}"
+    return None
+
+
+def _error_xml(code: str, message: str) -> str:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+        f"<RequestId>{uuid.uuid4()}</RequestId></Error>"
+    )
+
+
+def _bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+    """moto stores whatever a browser POSTs: size range, Content-Type, key and expiry of the
+    presigned POST's policy are never checked."""
+    form = getattr(self, "form_data", None) or {}
+    if "policy" in form and "key" in form:
+        fields = {name: str(value) for name, value in form.items()}
+        violation = post_policy_violation(
+            fields["policy"], fields, len(self.body or b""), bucket_name, datetime.now(UTC)
+        )
+        if violation:
+            status, code, message = violation
+            return status, {"Content-Type": "application/xml"}, _error_xml(code, message)
+    return original_bucket_response_post(self, request, bucket_name)
+
+
+class KeyTooLongError(S3ClientError):
+    code = "KeyTooLongError"
+
+    def __init__(self) -> None:
+        super().__init__("KeyTooLongError", "Your key is too long")
+
+
+def _put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+    """moto accepts keys of any length; S3 refuses keys over 1,024 bytes of UTF-8."""
+    if len(key_name.encode()) > MAX_KEY_BYTES:
+        raise KeyTooLongError()
+    return original_put_object(self, bucket_name, key_name, *args, **kwargs)
+
+
+def hold_s3_to_its_limits() -> None:
+    if _once("s3-limits"):
+        s3_responses.S3Response._bucket_response_post = _bucket_response_post
+        s3_models.S3Backend.put_object = _put_object
+
+
 def apply_all(email_sink: EmailSink) -> None:
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"mediaflow's moto patches are written for moto {MOTO_VERSION}, found {moto.__version__}")
@@ -215,3 +312,4 @@ def apply_all(email_sink: EmailSink) -> None:
     reuse_step_functions_clients()
     context_start_time_as_string()
     silence_engine_repr_dumps()
+    hold_s3_to_its_limits()

@@ -26,6 +26,12 @@ def handler(event, context):
         time.sleep(event["seconds"])
     if action == "crash":
         os._exit(3)
+    if action == "killed":  # the kernel's OOM killer, or kill -9
+        with open(os.path.join(os.environ["TMPDIR"], "half-written.bin"), "wb") as partial:
+            partial.write(b"x" * 1024 * 1024)
+        os.kill(os.getpid(), 9)
+    if action == "tmp":
+        return {"tmp": os.environ["TMPDIR"]}
     return {"env": os.environ.get("GREETING"), "layer": helper.NAME, "pid": os.getpid(),
             "remaining_ms": context.get_remaining_time_in_millis(), "name": context.function_name}
 """
@@ -91,8 +97,19 @@ def test_timeout_kills_the_sandbox(pool: FunctionPool) -> None:
 def test_crash_is_a_runtime_exit_error(pool: FunctionPool) -> None:
     body, error = _invoke(pool, action="crash")
     assert error == "Unhandled" and body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Runtime exited with error: exit status 3")
     recovered, error = _invoke(pool)
     assert error is None and recovered["env"] == "hello"
+
+
+def test_a_killed_worker_is_reported_with_its_signal_and_leaves_no_temp_files(pool: FunctionPool) -> None:
+    """The bug: "Runtime exited with None", and a 1 MiB temp file left behind."""
+    tmp = Path(_invoke(pool, action="tmp")[0]["tmp"])
+    assert tmp.is_dir()
+    body, error = _invoke(pool, action="killed")
+    assert error == "Unhandled" and body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Runtime exited with error: signal: killed"), body
+    assert not tmp.exists(), "a dead sandbox's /tmp goes with it"
 
 
 def test_import_error_fails_each_invocation(tmp_path: Path) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+import requests
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.events.models import events_backends
+from moto.s3 import models as s3_models
+from moto.s3 import responses as s3_responses
 from moto.sns import models as sns_models
 from moto.stepfunctions.parser.backend import execution_worker
 
@@ -166,3 +172,67 @@ def test_patches_refuse_another_moto_version(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(moto_patches.moto, "__version__", "9.9.9")
     with pytest.raises(RuntimeError, match=r"5\.2\.5"):
         moto_patches.apply_all(lambda *args: None)
+
+
+def _presigned_post(s3: Any, key: str = "uploads/a.jpg", expires: int = 60) -> dict[str, Any]:
+    return s3.generate_presigned_post(
+        Bucket="media-bucket",
+        Key=key,
+        Fields={"Content-Type": "image/jpeg"},
+        Conditions=[["content-length-range", 1, 1000], {"Content-Type": "image/jpeg"}],
+        ExpiresIn=expires,
+    )
+
+
+def _browser_post(post: dict[str, Any], body: bytes, **fields: str) -> requests.Response:
+    return requests.post(post["url"], data={**post["fields"], **fields}, files={"file": ("a.jpg", body)}, timeout=30)
+
+
+BAD_POSTS = {
+    "over the size range": ({}, b"x" * 1001, 400, "EntityTooLarge"),
+    "zero bytes": ({}, b"", 400, "EntityTooSmall"),
+    "swapped Content-Type": ({"Content-Type": "text/html"}, b"x", 403, "AccessDenied"),
+    "key rewritten to outputs/": ({"key": "outputs/evil.jpg"}, b"x", 403, "AccessDenied"),
+    "an extra field": ({"x-amz-meta-evil": "1"}, b"x", 403, "AccessDenied"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_POSTS)
+@mock_aws
+def test_presigned_post_policies_are_enforced(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media-bucket")
+    fields, body, status, code = BAD_POSTS[case]
+    post = _presigned_post(s3)
+
+    monkeypatch.setattr(s3_responses.S3Response, "_bucket_response_post", moto_patches.original_bucket_response_post)
+    assert _browser_post(post, body, **fields).status_code == 204, "the bug: moto as shipped stores it"
+    s3.delete_object(Bucket="media-bucket", Key=fields.get("key", "uploads/a.jpg"))
+
+    monkeypatch.setattr(s3_responses.S3Response, "_bucket_response_post", moto_patches._bucket_response_post)
+    refused = _browser_post(post, body, **fields)
+    assert (refused.status_code, f"<Code>{code}</Code>" in refused.text) == (status, True), refused.text
+    assert s3.list_objects_v2(Bucket="media-bucket").get("KeyCount") == 0
+    assert _browser_post(post, b"x" * 10).status_code == 204, "the upload the policy allows still works"
+
+
+def test_an_expired_post_policy_is_refused() -> None:
+    policy = base64.b64encode(json.dumps({"expiration": "2020-01-01T00:00:00Z", "conditions": []}).encode()).decode()
+    fields = {"key": "uploads/a.jpg", "policy": policy}
+    assert moto_patches.post_policy_violation(policy, fields, 1, "b", datetime.now(UTC))[1:] == (
+        "AccessDenied",
+        "Invalid according to Policy: Policy expired.",
+    )
+
+
+@mock_aws
+def test_keys_over_1024_bytes_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media-bucket")
+    long_key = "uploads/" + "é" * 509  # 8 + 1,018 bytes of UTF-8
+    monkeypatch.setattr(s3_models.S3Backend, "put_object", moto_patches.original_put_object)
+    s3.put_object(Bucket="media-bucket", Key=long_key, Body=b"x")  # the bug: moto as shipped stores it
+    monkeypatch.setattr(s3_models.S3Backend, "put_object", moto_patches._put_object)
+    with pytest.raises(ClientError, match="KeyTooLongError"):
+        s3.put_object(Bucket="media-bucket", Key=long_key + "x", Body=b"x")
+    s3.put_object(Bucket="media-bucket", Key="uploads/" + "x" * 1016, Body=b"x")  # exactly 1,024 bytes is fine
