@@ -18,7 +18,7 @@ from rich.table import Table
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 from mediaflow.web import StatusPageServer
-from mediaflow_shared.contract.record import EXECUTION_SUCCEEDED, JobRecord
+from mediaflow_shared.contract.record import DUPLICATE_EVENT_ERROR, EXECUTION_SUCCEEDED, JobRecord
 
 console = Console(highlight=False, soft_wrap=True)  # commands must stay copy-pasteable
 
@@ -169,7 +169,10 @@ def _print_event(name: str, event: dict[str, Any]) -> None:
             return
     if kind.endswith("Failed") and kind != "ExecutionFailed":
         details = next((v for k, v in event.items() if k.endswith("FailedEventDetails")), {})
-        console.print(f"  [dim]{name}[/] [red]✗ {details.get('error', kind)}[/]")
+        if details.get("error") == DUPLICATE_EVENT_ERROR:
+            console.print(f"  [dim]{name} = already processed: a duplicate of an earlier event[/]")
+        else:
+            console.print(f"  [dim]{name}[/] [red]✗ {details.get('error', kind)}[/]")
 
 
 def _copy_outputs(stack: LocalStack, job: JobRecord, destination: Path) -> list[Path]:
@@ -229,9 +232,23 @@ def process(
         for path in files:
             key, etag = stack.upload(path)
             console.print(f"[bold]{path.name}[/] → s3://{stack.bucket}/{key}")
-            execution = stack.wait_for_execution(
-                key, etag, timeout=timeout, on_event=lambda event, name=path.name: _print_event(name, event)
-            )
+            try:
+                execution = stack.wait_for_execution(
+                    key, etag, timeout=timeout, on_event=lambda event, name=path.name: _print_event(name, event)
+                )
+            except TimeoutError:
+                console.print(f"  [dim]{path.name}[/] [red]✗ not finished after {timeout} s[/] (--timeout)")
+                rows.append(
+                    (
+                        path.name,
+                        "TIMED OUT",
+                        None,
+                        [],
+                        output / path.name,
+                        {"error": "Timeout", "cause": f"no result within {timeout} s"},
+                    )
+                )
+                continue
             job = stack.job_for_execution(execution["executionArn"])
             destination = output / path.name
             copied = _copy_outputs(stack, job, destination) if job else []

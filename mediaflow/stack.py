@@ -23,6 +23,7 @@ from mediaflow.janitor import WorkFileJanitor
 from mediaflow.lambda_gateway import LambdaGateway
 from mediaflow.lambda_workers import LambdaRuntime
 from mediaflow.outbox import EmailOutbox
+from mediaflow.runtime_log import route_runtime_logs
 from mediaflow.template import REGION, bind_template
 from mediaflow_shared.contract.job import job_from_event
 from mediaflow_shared.contract.layout import Layout
@@ -69,6 +70,7 @@ class LocalStack:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> LocalStack:
+        route_runtime_logs(self.log_dir / "runtime.log")
         moto_patches.apply_all(self.outbox.deliver)
         self.emulator.start()
         deployer = Deployer(self.template, self.client, self.lambda_environment())

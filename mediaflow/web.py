@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import mimetypes
 import threading
 import time
@@ -45,6 +46,14 @@ _CORS_HEADERS = (
     "access-control-expose-headers",
     "access-control-max-age",
 )
+
+
+class _QuietThreadingHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that broke the handler is logged to runtime.log (socketserver prints to stderr)."""
+        logging.getLogger("mediaflow.web").exception("request from %s failed", client_address)
 
 
 class BadRequest(Exception):
@@ -114,8 +123,7 @@ class StatusPageServer:
         self.stack = stack
         self.function_name = stack.template.physical_ids["StatusApiFunction"]
         handler = self._handler_class()
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietThreadingHTTPServer((host, port), handler)
         bound_port = self.httpd.server_address[1]
         names = LOOPBACK_NAMES if host in LOOPBACK_NAMES else (host,)
         self.origins = {f"http://{name}:{bound_port}" for name in names}

@@ -56,6 +56,8 @@ class JobRecord(TypedDict, total=False):
     failureMessage: str
 
 
+# What RecordJob's conditional put fails with when the job exists: the event is a duplicate.
+DUPLICATE_EVENT_ERROR = "DynamoDB.ConditionalCheckFailedException"
 RECORD_TYPE = "job"
 JOB_INDEX = "ByStartedAt"
 _JSON_ATTRIBUTES = ("media", "results")
