@@ -1,14 +1,18 @@
-"""Every failure a user can cause: a named error, a FAILED job, a failure email, no outputs."""
+"""Every failure a user can cause: a named error, a FAILED job, a failure email, no outputs;
+and a generated corpus of good and bad uploads (tests/corpus.py), each with its owed outcome."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from mediaflow.stack import LocalStack
 from tests.conftest import png_bomb
+from tests.corpus import CORPUS, Upload
 from tests.integration.jobs import JobRun, emails_about, run_upload
 
 pytestmark = pytest.mark.integration
@@ -79,3 +83,34 @@ def test_png_bytes_named_jpg_are_processed_by_content(stack: LocalStack, samples
     assert run.status == "SUCCEEDED"
     media = run.job["media"]
     assert (media["format"], media["extension"], media["extensionMatchesContent"]) == ("png", "jpg", False)
+
+
+def test_the_corpus_is_large_and_varied() -> None:
+    assert len(CORPUS) >= 60
+    assert len({upload.name for upload in CORPUS}) == len(CORPUS)
+    outcomes = {upload.expected for upload in CORPUS}
+    assert outcomes >= {"SUCCEEDED", "IGNORED", "EmptyMedia", "UnsupportedMediaType", "CorruptMedia", "MediaTooLarge"}
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("corpus")
+
+
+@pytest.mark.parametrize("upload", CORPUS, ids=str)
+def test_every_upload_gets_the_outcome_it_is_owed(stack: LocalStack, scratch: Path, upload: Upload) -> None:
+    run = run_upload(stack, upload.data(scratch), upload.key)
+    if upload.expected == "IGNORED":
+        assert run.status == "SUCCEEDED" and run.states_entered()[-1] == "IgnoreFolderObject"
+        assert run.job == {} and run.outputs == []
+    elif upload.expected == "SUCCEEDED":
+        assert run.status == "SUCCEEDED", (run.execution.get("error"), run.execution.get("cause", "")[:500])
+        assert run.job["key"] == upload.key and upload.fragment in run.job["kind"]
+        for rendition in run.renditions:
+            body = stack.client("s3").get_object(Bucket=stack.bucket, Key=rendition["key"])["Body"].read()
+            with Image.open(io.BytesIO(body)) as image:
+                assert image.size == (rendition["width"], rendition["height"])
+                assert image.getextrema() != ((0, 0), (0, 0), (0, 0)), "a picture, not a black frame"
+    else:
+        _assert_failed_cleanly(stack, run, upload.expected, upload.fragment)
+        assert "/tmp/" not in run.job["failureMessage"], "no temporary paths in what users read"

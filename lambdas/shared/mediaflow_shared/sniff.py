@@ -85,10 +85,11 @@ def describe_unknown(head: bytes) -> str:
     if not head:
         return "no content"
     try:
-        head.decode("utf-8")
+        text = head.decode("utf-8")
     except UnicodeDecodeError:
         return "binary data of an unknown type"
-    return "text"
+    printable = all(ch.isprintable() or ch in "\t\r\n\f" for ch in text)
+    return "text" if printable else "binary data of an unknown type"
 
 
 def extension_of(key: str) -> str:
