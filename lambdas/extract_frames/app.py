@@ -10,9 +10,11 @@ Distributed Map that reads the batch list from S3 (docs/architecture.md).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import av
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,7 +24,9 @@ from sampler import SampledFrame, sample_frames
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Batch, Frames, Job, Media, job_step
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.contract.settings import settings
+from mediaflow_shared.errors import CorruptMedia
 from mediaflow_shared.storage import download_to_temp, s3_client, write_json
+from mediaflow_shared.video import ffmpeg_reason
 
 logger = Logger()
 tracer = Tracer()
@@ -47,6 +51,14 @@ def plan_batches(frame_count: int, per_batch: int, manifest_key: str) -> list[Ba
     ]
 
 
+def _sampled(path: str, rate: float, duration: float, name: str) -> Iterator[SampledFrame]:
+    """The frames, or CorruptMedia when the data is damaged past what Validate could see."""
+    try:
+        yield from sample_frames(path, rate, duration, name)
+    except av.error.FFmpegError as err:
+        raise CorruptMedia(f"{name} is damaged part-way through: {ffmpeg_reason(err)}") from err
+
+
 @tracer.capture_method
 def extract(job: Job, media: Media) -> Frames:
     config, keys, job_id, bucket = settings(), layout(), job["jobId"], job["bucket"]
@@ -55,7 +67,7 @@ def extract(job: Job, media: Media) -> Frames:
     frames: list[dict[str, Any]] = []
     with download_to_temp(job) as path, ThreadPoolExecutor(max_workers=8) as uploads:
         pending = []
-        for frame in sample_frames(path, rate, float(media["duration"]), job["key"]):
+        for frame in _sampled(path, rate, float(media["duration"]), job["key"]):
             data, width, height = _frame_jpeg(frame, config.frame_max_width)
             key = keys.frame(job_id, frame.index)
             pending.append(uploads.submit(s3.put_object, Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg"))

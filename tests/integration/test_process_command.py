@@ -46,3 +46,29 @@ def test_process_reports_each_file_copies_outputs_and_fails_on_a_bad_file(
     assert json.loads((failed / "job.json").read_text())["key"] == "uploads/broken photo.jpg"
     emails = list((tmp_path / "state" / "outbox").glob("*.eml"))
     assert len(emails) == 2, "a success and a failure email"
+
+
+def test_a_timeout_is_one_line_and_the_other_files_still_run(samples: dict[str, Path], tmp_path: Path) -> None:
+    """The bug: --timeout expiry printed a TimeoutError traceback and skipped the remaining files."""
+    command = [sys.executable, "-m", "mediaflow.cli", "process", "--state-dir", str(tmp_path / "state")]
+    files = [str(samples["rocket.jpg"]), str(samples["coffee.jpg"])]
+    completed = subprocess.run(
+        [*command, "--output", str(tmp_path / "out"), "--timeout", "0", *files],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert output.count("not finished after 0 s") == 2, output
+    assert "Traceback" not in output, output
+
+
+def test_a_duplicate_event_is_reported_as_a_duplicate(capsys: pytest.CaptureFixture[str]) -> None:
+    from mediaflow.cli import _print_event
+
+    failed = {"type": "TaskFailed", "taskFailedEventDetails": {"error": "DynamoDB.ConditionalCheckFailedException"}}
+    _print_event("x.jpg", failed)
+    printed = capsys.readouterr().out
+    assert "already processed" in printed and "✗" not in printed

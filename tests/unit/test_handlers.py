@@ -21,6 +21,7 @@ from mediaflow.samples import pan_zoom_video
 from mediaflow_shared.contract.job import job_id_for
 from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import (
+    CorruptMedia,
     DetectionFailed,
     DetectionIncomplete,
     MediaTooLarge,
@@ -256,3 +257,23 @@ def test_discard_partial_outputs_removes_the_jobs_outputs_and_work_files_only(s3
     assert result["job"] == JOB and result["error"] == document["error"], "the job passes through whole"
     remaining = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert remaining == ["outputs/job2/results.json", "uploads/keep.jpg"]
+
+
+def test_extract_frames_names_damage_found_part_way_through(
+    s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: FFmpeg's InvalidDataError escaped ExtractFrames unnamed, with the temp file's path."""
+    import av
+
+    clip = pan_zoom_video(tmp_path / "v.mp4", seconds=3, size=(160, 90), audio=False)
+    document = _validated(s3, "uploads/v.mp4", clip.read_bytes())
+    extract = _load("extract_frames")
+
+    def damaged(path: str, *_: Any) -> Any:
+        yield from ()
+        raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input", path)
+
+    monkeypatch.setattr(extract, "sample_frames", damaged)
+    with pytest.raises(CorruptMedia, match=r"uploads/v\.mp4 is damaged part-way through") as raised:
+        extract.handler(document, Context())
+    assert "/tmp" not in str(raised.value)
