@@ -8,7 +8,6 @@ EventBridge rule of its Events. Nothing is configured twice.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,6 @@ LOCAL_ENVIRONMENT_OVERRIDES = {
     "CONSOLE_URL_PREFIX": "",  # there is no Step Functions console for the local emulator
     "ALLOWED_ORIGIN": "*",  # the local page and API share an origin on 127.0.0.1
 }
-
-
-@dataclass
-class DeployedStack:
-    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
-    tables: dict[str, str] = field(default_factory=dict)
-    state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
-    functions: list[FunctionSpec] = field(default_factory=list)
 
 
 def substitute_definition(definition: str, substitutions: dict[str, Any]) -> str:
@@ -88,16 +79,18 @@ class Deployer:
         self.template = template
         self.clients = clients  # callable: service name -> boto3 client
         self.lambda_environment = lambda_environment
+        self.functions: list[FunctionSpec] = []
 
-    def deploy(self) -> DeployedStack:
-        stack = DeployedStack()
+    def deploy(self) -> list[FunctionSpec]:
+        """Create every emulated resource; returns the functions for the local Lambda runtime."""
+        self.functions = []
         handlers = {
             "AWS::S3::Bucket": self._bucket,
             "AWS::DynamoDB::Table": self._table,
             "AWS::SNS::Topic": self._topic,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::Logs::LogGroup": self._log_group,
-            "AWS::Serverless::LayerVersion": lambda r, s: None,  # its ContentUri goes on each function's path
+            "AWS::Serverless::LayerVersion": lambda resource: None,  # its ContentUri goes on each function's path
             "AWS::Serverless::Function": self._function,
             "AWS::Serverless::StateMachine": self._state_machine,
         }
@@ -107,10 +100,10 @@ class Deployer:
         order = list(handlers)
         resources = sorted(self.template.resources(set(handlers)), key=lambda r: order.index(r.type))
         for resource in resources:
-            handlers[resource.type](resource, stack)
-        return stack
+            handlers[resource.type](resource)
+        return self.functions
 
-    def _bucket(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+    def _bucket(self, resource: ResolvedResource) -> None:
         s3 = self.clients("s3")
         name = self.template.physical_ids[resource.logical_id]
         s3.create_bucket(Bucket=name)
@@ -144,9 +137,8 @@ class Deployer:
                     ]
                 },
             )
-        stack.buckets[resource.logical_id] = name
 
-    def _table(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+    def _table(self, resource: ResolvedResource) -> None:
         props = resource.properties
         name = self.template.physical_ids[resource.logical_id]
         kwargs: dict[str, Any] = {
@@ -160,13 +152,12 @@ class Deployer:
         if kwargs["BillingMode"] == "PROVISIONED":
             kwargs["ProvisionedThroughput"] = props["ProvisionedThroughput"]
         self.clients("dynamodb").create_table(**kwargs)
-        stack.tables[resource.logical_id] = name
 
-    def _topic(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+    def _topic(self, resource: ResolvedResource) -> None:
         name = self.template.attributes[(resource.logical_id, "TopicName")]
         self.clients("sns").create_topic(Name=name)
 
-    def _subscription(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+    def _subscription(self, resource: ResolvedResource) -> None:
         props = resource.properties
         self.clients("sns").subscribe(
             TopicArn=props["TopicArn"],
@@ -175,17 +166,17 @@ class Deployer:
             Attributes={"FilterPolicy": json.dumps(props["FilterPolicy"])} if "FilterPolicy" in props else {},
         )
 
-    def _log_group(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+    def _log_group(self, resource: ResolvedResource) -> None:
         logs = self.clients("logs")
         name = self.template.physical_ids[resource.logical_id]
         logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in resource.properties:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(resource.properties["RetentionInDays"]))
 
-    def _function(self, resource: ResolvedResource, stack: DeployedStack) -> None:
-        stack.functions.append(function_spec(self.template, resource, self.lambda_environment))
+    def _function(self, resource: ResolvedResource) -> None:
+        self.functions.append(function_spec(self.template, resource, self.lambda_environment))
 
-    def _state_machine(self, resource: ResolvedResource, stack: DeployedStack) -> None:
+    def _state_machine(self, resource: ResolvedResource) -> None:
         props = resource.properties
         definition_path: Path = self.template.root / props["DefinitionUri"]
         definition = substitute_definition(definition_path.read_text(), props.get("DefinitionSubstitutions", {}))
@@ -195,7 +186,6 @@ class Deployer:
         self.clients("stepfunctions").create_state_machine(
             name=name, definition=definition, roleArn=role_arn, type=props.get("Type", "STANDARD")
         )
-        stack.state_machines[resource.logical_id] = arn
         events = self.clients("events")
         for event_id, event in props.get("Events", {}).items():
             if event["Type"] != "EventBridgeRule":

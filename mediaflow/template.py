@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from mediaflow.parameters import bind_parameters
+
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 
@@ -216,17 +218,7 @@ def bind_template(
 ) -> Template:
     """Bind parameters and choose each resource's physical id and ARN-style attributes."""
     raw = load_template(path)
-    parameters: dict[str, str] = {}
-    for name, declaration in raw.get("Parameters", {}).items():
-        if overrides and name in overrides:
-            parameters[name] = str(overrides[name])
-        elif "Default" in declaration:
-            parameters[name] = str(declaration["Default"])
-        else:
-            raise TemplateError(f"parameter {name} has no default; pass it as an override")
-    unknown = set(overrides or {}) - set(parameters)
-    if unknown:
-        raise TemplateError(f"unknown parameter override(s): {', '.join(sorted(unknown))}")
+    parameters = bind_parameters(raw.get("Parameters", {}), overrides)
 
     physical_ids: dict[str, str] = {}
     attributes: dict[tuple[str, str], str] = {}

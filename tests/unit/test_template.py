@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mediaflow.deploy import function_spec, substitute_definition
-from mediaflow.template import TemplateError, bind_template
+from mediaflow.parameters import ParameterError, parse_overrides
+from mediaflow.template import bind_template
 from tests.conftest import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -40,8 +41,40 @@ def test_parameter_overrides_flow_into_function_environment() -> None:
 
 
 def test_unknown_parameter_override_is_an_error() -> None:
-    with pytest.raises(TemplateError, match="NoSuchParameter"):
+    with pytest.raises(
+        ParameterError, match=r"unknown parameter NoSuchParameter; the template declares: .*UploadPrefix"
+    ):
         bind_template(TEMPLATE, "demo", {"NoSuchParameter": "1"})
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"RenditionWidths": "abc"}, r"RenditionWidths='abc' must match \^\[0-9\]\+"),
+        ({"JpegQuality": "96"}, "JpegQuality=96 is above the maximum 95"),
+        ({"JpegQuality": "high"}, "JpegQuality='high' must be a number"),
+        ({"WebpMethod": "-1"}, "WebpMethod=-1 is below the minimum 0"),
+        ({"DetectionBackend": "yolo"}, "DetectionBackend='yolo' is not one of the allowed values: centerface, onnx"),
+        ({"UploadPrefix": "uploads"}, "UploadPrefix='uploads' must match"),
+    ],
+)
+def test_overrides_are_checked_against_their_declarations(override: dict[str, str], message: str) -> None:
+    """The bug: RenditionWidths=abc started the stack and the job failed as CorruptMedia."""
+    with pytest.raises(ParameterError, match=message):
+        bind_template(TEMPLATE, "demo", override)
+
+
+def test_sam_parameter_override_forms_are_accepted() -> None:
+    assert parse_overrides(["ParameterKey=JpegQuality,ParameterValue=70", "WebpMethod=4"]) == {
+        "JpegQuality": "70",
+        "WebpMethod": "4",
+    }
+    assert parse_overrides(["RenditionWidths=200,400 ImageFilters=grayscale"]) == {
+        "RenditionWidths": "200,400",
+        "ImageFilters": "grayscale",
+    }
+    with pytest.raises(ParameterError, match="expected Name=Value"):
+        parse_overrides(["JpegQuality"])
 
 
 def test_sub_and_getatt_resolve_to_local_arns() -> None:

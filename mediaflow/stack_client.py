@@ -1,0 +1,155 @@
+"""A client of a running local stack: upload, follow executions, read jobs and outputs.
+
+It talks to the stack only through the AWS APIs at `endpoint`, so it serves the stack this
+process runs (LocalStack) and one that `mediaflow up` runs elsewhere (`process --endpoint`).
+Resource names come from the bound template, as CloudFormation would name them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from mediaflow.template import REGION, Template
+from mediaflow_shared.contract.job import job_from_event
+from mediaflow_shared.contract.layout import Layout
+from mediaflow_shared.contract.record import (
+    FINISHED_EXECUTION_STATUSES,
+    JobRecord,
+    plain_item,
+    record_from_item,
+)
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "mediaflow", "aws_secret_access_key": "mediaflow"}
+
+
+class StackClient:
+    def __init__(self, template: Template, endpoint: str) -> None:
+        self.template = template
+        self.endpoint = endpoint
+        parameters = template.parameters
+        self.layout = Layout(parameters["UploadPrefix"], parameters["OutputPrefix"], parameters["WorkPrefix"])
+        self._session = boto3.Session(region_name=REGION, **LOCAL_CREDENTIALS)
+        self._clients: dict[str, Any] = {}
+
+    # -- access ------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(
+                service, endpoint_url=self.endpoint, config=Config(retries={"max_attempts": 2})
+            )
+        return self._clients[service]
+
+    @property
+    def bucket(self) -> str:
+        return self.template.physical_ids["MediaBucket"]
+
+    @property
+    def table(self) -> str:
+        return self.template.physical_ids["JobsTable"]
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.template.physical_ids["MediaPipelineStateMachine"]
+
+    def _keys_under(self, prefix: str) -> list[str]:
+        pages = self.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+    def list_work_files(self, job_id: str) -> list[str]:
+        return self._keys_under(self.layout.work(job_id))
+
+    def discard_work_files(self, job_id: str) -> None:
+        keys = self.list_work_files(job_id)
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            self.client("s3").delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def upload(self, path: Path, key: str | None = None) -> tuple[str, str]:
+        """Upload a file under the upload prefix; returns (key, etag)."""
+        key = key or f"{self.layout.upload_prefix}{path.name}"
+        response = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
+        return key, response["ETag"].strip('"')
+
+    def executions_for(self, key: str, etag: str | None = None) -> list[dict[str, Any]]:
+        """Executions whose input event names this object, oldest first."""
+        sfn = self.client("stepfunctions")
+        found = []
+        paginator = sfn.get_paginator("list_executions")
+        for page in paginator.paginate(stateMachineArn=self.state_machine_arn):
+            for execution in page["executions"]:
+                described = sfn.describe_execution(executionArn=execution["executionArn"])
+                job = self._job_of(described)
+                if job["key"] == key and (etag is None or job["etag"] == etag):
+                    found.append(described)
+        return sorted(found, key=lambda e: e["startDate"])
+
+    def wait_for_execution(
+        self,
+        key: str,
+        etag: str | None = None,
+        timeout: float = 120,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Wait for the newest execution started for `key` to finish; stream its history events."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        execution_arn = None
+        seen = 0
+        while time.monotonic() < deadline:
+            if execution_arn is None:
+                executions = self.executions_for(key, etag)
+                execution_arn = executions[-1]["executionArn"] if executions else None
+            if execution_arn:
+                described = sfn.describe_execution(executionArn=execution_arn)
+                # Read the history after the status, so a finished execution's last events are included.
+                history = self.execution_history(execution_arn)
+                if on_event:
+                    for event in history[seen:]:
+                        on_event(event)
+                seen = len(history)
+                if described["status"] in FINISHED_EXECUTION_STATUSES:
+                    return described
+            time.sleep(0.1)
+        raise TimeoutError(f"no finished execution for {key} within {timeout} s")
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every history event of an execution (all pages)."""
+        paginator = self.client("stepfunctions").get_paginator("get_execution_history")
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+
+    def _job_of(self, execution: dict[str, Any]) -> dict[str, Any]:
+        """The job an execution's input event starts (its key resolved as DescribeUpload does)."""
+        return dict(job_from_event(json.loads(execution["input"]), execution["executionArn"], "", self._exists))
+
+    def _exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.client("s3").head_object(Bucket=bucket, Key=key)
+        except self.client("s3").exceptions.ClientError:
+            return False
+        return True
+
+    def job_for_execution(self, execution_arn: str) -> JobRecord | None:
+        """The job record of an execution."""
+        execution = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
+        return self.job(self._job_of(execution)["jobId"])
+
+    def job(self, job_id: str) -> JobRecord | None:
+        item = self.client("dynamodb").get_item(TableName=self.table, Key={"jobId": {"S": job_id}}).get("Item")
+        return record_from_item(plain_item(item)) if item else None
+
+    def jobs(self) -> list[JobRecord]:
+        pages = self.client("dynamodb").get_paginator("scan").paginate(TableName=self.table)
+        return [record_from_item(plain_item(item)) for page in pages for item in page["Items"]]
+
+    def list_outputs(self, job_id: str) -> list[str]:
+        return self._keys_under(self.layout.outputs(job_id))
