@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +16,30 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from mediaflow.emulator import PortInUse, ensure_port_free
+from mediaflow.parameters import ParameterError, parse_overrides
+from mediaflow.progress import FileJob, follow
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
+from mediaflow.stack_client import StackClient
+from mediaflow.template import bind_template
 from mediaflow.web import StatusPageServer
-from mediaflow_shared.contract.record import DUPLICATE_EVENT_ERROR, EXECUTION_SUCCEEDED, JobRecord
+from mediaflow_shared.contract.record import EXECUTION_SUCCEEDED, JobRecord
 
-console = Console(highlight=False, soft_wrap=True)  # commands must stay copy-pasteable
+# Commands and paths must stay whole and copy-pasteable: without a terminal (CI logs, pipes)
+# nothing is wrapped at 80 columns.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 10_000)
+UP_STATE_DIR = Path(".mediaflow")
+PROCESS_STATE_DIR = Path(".mediaflow/process")  # its own outbox: process's emails never mix with up's
 
-_STATE_EVENTS = {
-    "StateEntered": "→",
-    "StateExited": "✓",
-}
 
+class CommandError(click.ClickException):
+    """A problem the user can fix, shown as one line: `error: ...`, exit status 2."""
 
-def _parse_overrides(values: tuple[str, ...]) -> dict[str, str]:
-    overrides = {}
-    for value in values:
-        name, sep, setting = value.partition("=")
-        if not sep:
-            raise click.BadParameter(f"expected Name=Value, got {value!r}", param_hint="--parameter")
-        overrides[name] = setting
-    return overrides
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        console.print(f"[red]error:[/] {self.message}", highlight=False)
 
 
 def _settings(
@@ -52,16 +56,30 @@ def _settings(
     if smtp:
         smtp_host, _, smtp_port = smtp.rpartition(":")
         smtp_address = (smtp_host or "127.0.0.1", int(smtp_port))
+    try:
+        overrides = parse_overrides(parameters)
+    except ParameterError as err:
+        raise CommandError(f"--parameter {err}") from err
     return StackSettings(
         template_path=template,
         state_dir=state_dir,
         host=host,
         port=port,
-        parameter_overrides=_parse_overrides(parameters),
+        parameter_overrides=overrides,
         smtp=smtp_address,
         keep_work_files=keep_work_files,
         dev_api=dev_api,
     )
+
+
+def _local_stack(settings: StackSettings) -> LocalStack:
+    """The stack for these settings, or a one-line error for a bad parameter or a busy port."""
+    try:
+        return LocalStack(settings)
+    except ParameterError as err:
+        raise CommandError(f"--parameter {err}") from err
+    except PortInUse as err:
+        raise CommandError(str(err)) from err
 
 
 _common_options = [
@@ -75,9 +93,8 @@ _common_options = [
     click.option(
         "--state-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path(".mediaflow"),
-        show_default=True,
-        help="Where logs and the email outbox go.",
+        default=None,
+        help="Where logs and the email outbox go [default: .mediaflow for up, .mediaflow/process for process].",
     ),
     click.option(
         "--parameter",
@@ -101,7 +118,8 @@ def common_options(function: Any) -> Any:
     return function
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mediaflow", prog_name="mediaflow")
 def main() -> None:
     """MediaFlow: the SAM media workflow on this machine, no AWS account and no Docker."""
 
@@ -110,24 +128,34 @@ def main() -> None:
 @common_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=4566, show_default=True, help="AWS endpoint port (0 picks a free one).")
-@click.option("--web-port", default=8080, show_default=True, help="Status page port (0 picks a free one).")
+@click.option(
+    "--web-port", type=int, default=None, help="Status page port (0 picks a free one) [default: 8080; 0 with --port 0]."
+)
 @click.option(
     "--dev-api", is_flag=True, help="Also serve moto's /moto-api/ (reset, config) on the AWS endpoint, for debugging."
 )
 def up(
     template: Path,
-    state_dir: Path,
+    state_dir: Path | None,
     parameters: tuple[str, ...],
     smtp: str | None,
     keep_work_files: bool,
     host: str,
     port: int,
-    web_port: int,
+    web_port: int | None,
     dev_api: bool,
 ) -> None:
     """Start the local stack and the status page, and keep them running until Ctrl-C."""
-    settings = _settings(template, state_dir, host, port, parameters, smtp, keep_work_files, dev_api)
-    stack = LocalStack(settings).start()
+    web_port = (0 if port == 0 else 8080) if web_port is None else web_port
+    try:
+        port, web_port = ensure_port_free(host, port, "--port"), ensure_port_free(host, web_port, "--web-port")
+    except PortInUse as err:
+        raise CommandError(str(err)) from err
+    settings = _settings(template, state_dir or UP_STATE_DIR, host, port, parameters, smtp, keep_work_files, dev_api)
+    settings = replace(settings, page_url=f"http://{host}:{web_port}/")
+    stack = _local_stack(settings)
+    console.print("Starting the local stack…")
+    stack.start()
     page = StatusPageServer(stack, host, web_port).start()
     endpoint = stack.endpoint
     console.print(f"[bold green]MediaFlow is up.[/] Status page: [bold]{page.url}[/]")
@@ -159,22 +187,6 @@ def up(
         stack.stop()
 
 
-def _print_event(name: str, event: dict[str, Any]) -> None:
-    kind = event["type"]
-    for suffix, mark in _STATE_EVENTS.items():
-        if kind.endswith(suffix):
-            details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
-            if suffix == "StateEntered":
-                console.print(f"  [dim]{name}[/] {mark} {details.get('name', '')}")
-            return
-    if kind.endswith("Failed") and kind != "ExecutionFailed":
-        details = next((v for k, v in event.items() if k.endswith("FailedEventDetails")), {})
-        if details.get("error") == DUPLICATE_EVENT_ERROR:
-            console.print(f"  [dim]{name} = already processed: a duplicate of an earlier event[/]")
-        else:
-            console.print(f"  [dim]{name}[/] [red]✗ {details.get('error', kind)}[/]")
-
-
 def _copy_outputs(stack: LocalStack, job: JobRecord, destination: Path) -> list[Path]:
     if destination.exists():
         shutil.rmtree(destination)
@@ -203,6 +215,49 @@ def _timeline_lines(destination: Path) -> list[str]:
     ]
 
 
+def _unique_names(files: tuple[Path, ...]) -> list[str]:
+    """Each input's name, made unique (`x.jpg`, `x (2).jpg`) so no upload or output folder overwrites another."""
+    names: list[str] = []
+    for path in files:
+        name, number = path.name, 1
+        while name in names:
+            number += 1
+            name = f"{path.stem} ({number}){path.suffix}"
+        names.append(name)
+    return names
+
+
+def _summary(stack: StackClient, jobs: list[FileJob], output: Path, seconds: float) -> int:
+    """Copy each job's outputs, print the table and the videos' timelines; returns how many failed."""
+    table = Table(title=f"MediaFlow: {len(jobs)} file(s) in {seconds:.1f} s")
+    for column in ("file", "status", "outputs", "detections", "result / reason"):
+        table.add_column(column, overflow="fold")  # wrap, never cut: names and paths must stay whole
+    failed, timelines = 0, []
+    for job in jobs:
+        record = stack.job_for_execution(job.execution["executionArn"]) if job.execution else None
+        destination = output / job.name
+        copied = _copy_outputs(stack, record, destination) if record else []
+        if job.status == EXECUTION_SUCCEEDED:
+            renditions = record.get("results", {}).get("renditions", []) if record else []
+            sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
+            detail = f"{destination}" + (f"  ({', '.join(sizes)})" if sizes else "")
+            labels = record.get("topLabels", "") if record else ""
+            table.add_row(job.name, f"[green]{job.status}[/]", str(len(copied)), labels, detail)
+            timelines += [f"{job.name}: {line}" for line in _timeline_lines(destination)]
+            continue
+        failed += 1
+        if job.execution is None or job.status == "TIMED OUT":
+            reason = "not finished in time (--timeout)"
+        else:  # the job record has the cause in words (RecordFailure); the execution's is a Lambda error document
+            cause = (record or {}).get("failureMessage") or job.execution.get("cause", "")
+            reason = f"{job.execution.get('error')}: {cause}"
+        table.add_row(job.name, f"[red]{job.status}[/]", "0", "", reason)
+    console.print(table)
+    for line in timelines:
+        console.print(line)
+    return failed
+
+
 @main.command()
 @common_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -214,68 +269,58 @@ def _timeline_lines(destination: Path) -> list[str]:
     help="Results go to OUTPUT/<file>/.",
 )
 @click.option("--timeout", default=300, show_default=True, help="Seconds to wait for each job.")
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Use the stack a running `mediaflow up` serves at URL (its AWS endpoint) instead of starting one.",
+)
 def process(
     template: Path,
-    state_dir: Path,
+    state_dir: Path | None,
     parameters: tuple[str, ...],
     smtp: str | None,
     keep_work_files: bool,
     files: tuple[Path, ...],
     output: Path,
     timeout: int,
+    endpoint: str | None,
 ) -> None:
-    """Upload FILES, follow each execution state by state, and copy the outputs to OUTPUT."""
-    settings = _settings(template, state_dir, "127.0.0.1", 0, parameters, smtp, keep_work_files)
+    """Upload FILES, follow each execution state by state, and copy the outputs to OUTPUT.
+
+    The files are uploaded at once and run side by side; exits 1 if any job failed."""
+    settings = _settings(template, state_dir or PROCESS_STATE_DIR, "127.0.0.1", 0, parameters, smtp, keep_work_files)
     started = time.monotonic()
-    rows = []
-    with LocalStack(settings) as stack:
-        for path in files:
-            key, etag = stack.upload(path)
-            console.print(f"[bold]{path.name}[/] → s3://{stack.bucket}/{key}")
-            try:
-                execution = stack.wait_for_execution(
-                    key, etag, timeout=timeout, on_event=lambda event, name=path.name: _print_event(name, event)
-                )
-            except TimeoutError:
-                console.print(f"  [dim]{path.name}[/] [red]✗ not finished after {timeout} s[/] (--timeout)")
-                rows.append(
-                    (
-                        path.name,
-                        "TIMED OUT",
-                        None,
-                        [],
-                        output / path.name,
-                        {"error": "Timeout", "cause": f"no result within {timeout} s"},
-                    )
-                )
-                continue
-            job = stack.job_for_execution(execution["executionArn"])
-            destination = output / path.name
-            copied = _copy_outputs(stack, job, destination) if job else []
-            rows.append((path.name, execution["status"], job, copied, destination, execution))
-    table = Table(title=f"MediaFlow: {len(rows)} file(s) in {time.monotonic() - started:.1f} s")
-    for column in ("file", "status", "outputs", "detections", "result / reason"):
-        table.add_column(column, overflow="fold")  # wrap, never cut: names and paths must stay whole
-    failed = 0
-    for name, status, job, copied, destination, execution in rows:
-        if status == EXECUTION_SUCCEEDED:
-            renditions = job.get("results", {}).get("renditions", []) if job else []
-            sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
-            detail = f"{destination}" + (f"  ({', '.join(sizes)})" if sizes else "")
-            table.add_row(
-                name, f"[green]{status}[/]", str(len(copied)), job.get("topLabels", "") if job else "", detail
-            )
-        else:
-            failed += 1
-            # The job record has the cause in words (RecordFailure); the execution's is a Lambda error document.
-            reason = (job or {}).get("failureMessage") or execution.get("cause", "")
-            table.add_row(name, f"[red]{status}[/]", "0", "", f"{execution.get('error')}: {reason}")
-    console.print(table)
-    for name, status, _job, _copied, destination, _execution in rows:
-        for line in _timeline_lines(destination) if status == EXECUTION_SUCCEEDED else []:
-            console.print(f"{name}: {line}")
-    console.print(f"Emails: {stack.outbox.folder}")
+    if endpoint:
+        try:
+            stack: StackClient = StackClient(bind_template(template, overrides=settings.parameter_overrides), endpoint)
+            stack.client("s3").head_bucket(Bucket=stack.bucket)
+        except ParameterError as err:
+            raise CommandError(f"--parameter {err}") from err
+        except Exception as err:
+            raise CommandError(f"no MediaFlow stack answers at {endpoint}: {type(err).__name__}") from err
+        failed = _run_files(stack, files, output, timeout, started)
+        console.print(f"Emails: in the outbox of the `mediaflow up` serving {endpoint}")
+    else:
+        local = _local_stack(settings)  # a bad parameter is refused here, before anything starts
+        console.print("Starting the local stack…")
+        with local:
+            failed = _run_files(local, files, output, timeout, started)
+            console.print(f"Emails: {local.outbox.folder}")
     sys.exit(1 if failed else 0)
+
+
+def _run_files(stack: StackClient, files: tuple[Path, ...], output: Path, timeout: int, started: float) -> int:
+    jobs = []
+    try:
+        for path, name in zip(files, _unique_names(files), strict=True):
+            key, etag = stack.upload(path, f"{stack.layout.upload_prefix}{name}")
+            console.print(f"[bold]{name}[/] → s3://{stack.bucket}/{key}")
+            jobs.append(FileJob(name, key, etag, timeout, time.monotonic() + timeout))
+        follow(stack, jobs, console)
+    except KeyboardInterrupt:
+        console.print("Interrupted: the jobs still running were left to the stack.")
+        raise SystemExit(130) from None
+    return _summary(stack, jobs, output, time.monotonic() - started)
 
 
 @main.command()

@@ -74,11 +74,32 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
+def _observability(props: dict[str, Any]) -> dict[str, Any]:
+    """The state machine's Logging and Tracing, in the Step Functions API's shape, as deployed."""
+    settings: dict[str, Any] = {}
+    logging = props.get("Logging")
+    if logging:
+        settings["loggingConfiguration"] = {
+            "level": logging.get("Level", "OFF"),
+            "includeExecutionData": bool(logging.get("IncludeExecutionData", False)),
+            "destinations": [
+                {"cloudWatchLogsLogGroup": {"logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+                for d in logging.get("Destinations", [])
+            ],
+        }
+    if "Tracing" in props:
+        settings["tracingConfiguration"] = {"enabled": bool(props["Tracing"].get("Enabled", False))}
+    return settings
+
+
 class Deployer:
-    def __init__(self, template: Template, clients: Any, lambda_environment: dict[str, str]) -> None:
+    def __init__(
+        self, template: Template, clients: Any, lambda_environment: dict[str, str], page_url: str | None = None
+    ) -> None:
         self.template = template
         self.clients = clients  # callable: service name -> boto3 client
         self.lambda_environment = lambda_environment
+        self.page_url = page_url
         self.functions: list[FunctionSpec] = []
 
     def deploy(self) -> list[FunctionSpec]:
@@ -179,12 +200,20 @@ class Deployer:
     def _state_machine(self, resource: ResolvedResource) -> None:
         props = resource.properties
         definition_path: Path = self.template.root / props["DefinitionUri"]
-        definition = substitute_definition(definition_path.read_text(), props.get("DefinitionSubstitutions", {}))
+        substitutions = dict(props.get("DefinitionSubstitutions", {}))
+        if "ConsoleExecutionUrlPrefix" in substitutions:
+            # Emails link to the job on the local status page (it opens #execution=<arn>), not to AWS's console.
+            substitutions["ConsoleExecutionUrlPrefix"] = f"{self.page_url}#execution=" if self.page_url else ""
+        definition = substitute_definition(definition_path.read_text(), substitutions)
         arn = self.template.physical_ids[resource.logical_id]
         name = arn.rsplit(":", 1)[-1]
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"
         self.clients("stepfunctions").create_state_machine(
-            name=name, definition=definition, roleArn=role_arn, type=props.get("Type", "STANDARD")
+            name=name,
+            definition=definition,
+            roleArn=role_arn,
+            type=props.get("Type", "STANDARD"),
+            **_observability(props),
         )
         events = self.clients("events")
         for event_id, event in props.get("Events", {}).items():

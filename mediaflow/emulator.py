@@ -14,10 +14,29 @@ from werkzeug.serving import make_server
 from mediaflow.request_guard import GuardedWsgiApp, RequestGuard
 
 
+class PortInUse(OSError):
+    """A port the user asked for is taken: said in one line, before anything starts."""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def ensure_port_free(host: str, port: int, option: str) -> int:
+    """`port` if it can be bound on `host` (a free one for 0), else PortInUse naming the option."""
+    if port == 0:
+        return free_port(host)
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers themselves bind
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            raise PortInUse(
+                f"{host}:{port} is in use (another `mediaflow up`?): choose another {option}, or 0 for a free one"
+            ) from err
+    return port
 
 
 class _GuardedMotoServer(ThreadedMotoServer):
@@ -37,7 +56,7 @@ class _GuardedMotoServer(ThreadedMotoServer):
 class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, dev_api: bool = False) -> None:
         self.host = host
-        self.port = port or free_port(host)
+        self.port = ensure_port_free(host, port, "--port")
         self.guard = RequestGuard(host, self.port, dev_api=dev_api)
         self._server = _GuardedMotoServer(self.guard)
 

@@ -90,6 +90,8 @@ def _worker_main(
     spec: FunctionSpec, connection: multiprocessing.connection.Connection, log_path: str, tmp_dir: str
 ) -> None:
     """Body of a worker process: import the handler once, then serve invocations."""
+    # Ctrl-C reaches the whole process group; the parent stops its workers (no traceback in their logs).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)

@@ -36,6 +36,7 @@ class StackSettings:
     smtp: tuple[str, int] | None = None
     keep_work_files: bool = False
     dev_api: bool = False  # expose moto's /moto-api/ (reset, config): only for debugging the emulator
+    page_url: str | None = None  # the status page `up` serves: where emails link to a job
 
 
 class LocalStack(StackClient):
@@ -61,7 +62,7 @@ class LocalStack(StackClient):
         route_runtime_logs(self.log_dir / "runtime.log")
         moto_patches.apply_all(self.outbox.deliver)
         self.emulator.start()
-        functions = Deployer(self.template, self.client, self.lambda_environment()).deploy()
+        functions = Deployer(self.template, self.client, self.lambda_environment(), self.settings.page_url).deploy()
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.workers_per_function)
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()

@@ -77,8 +77,9 @@ class StackClient:
     def upload(self, path: Path, key: str | None = None) -> tuple[str, str]:
         """Upload a file under the upload prefix; returns (key, etag)."""
         key = key or f"{self.layout.upload_prefix}{path.name}"
-        response = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
-        return key, response["ETag"].strip('"')
+        s3 = self.client("s3")
+        s3.upload_file(str(path), self.bucket, key)  # boto3's managed transfer: multipart for big files
+        return key, s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
 
     def executions_for(self, key: str, etag: str | None = None) -> list[dict[str, Any]]:
         """Executions whose input event names this object, oldest first."""

@@ -66,9 +66,13 @@ def test_a_timeout_is_one_line_and_the_other_files_still_run(samples: dict[str, 
 
 
 def test_a_duplicate_event_is_reported_as_a_duplicate(capsys: pytest.CaptureFixture[str]) -> None:
-    from mediaflow.cli import _print_event
+    """The bug: a duplicate showed as a red ✗ DynamoDB.ConditionalCheckFailedException."""
+    from rich.console import Console
 
+    from mediaflow.progress import FileJob, ProgressView, _apply
+
+    view = ProgressView(Console(force_terminal=False, width=200))
     failed = {"type": "TaskFailed", "taskFailedEventDetails": {"error": "DynamoDB.ConditionalCheckFailedException"}}
-    _print_event("x.jpg", failed)
+    _apply(FileJob("x.jpg", "uploads/x.jpg", "e", 1, 0), failed, view)
     printed = capsys.readouterr().out
     assert "already processed" in printed and "✗" not in printed
