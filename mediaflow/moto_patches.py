@@ -21,12 +21,14 @@ from urllib.parse import quote_plus
 
 import moto
 from moto.core.models import botocore_stubber
+from moto.core.responses import ActionResult
 from moto.events import models as events_models
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import S3ClientError
 from moto.settings import moto_server_port
 from moto.sns import models as sns_models
+from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
@@ -43,6 +45,7 @@ _email_sink: EmailSink | None = None
 original_send_to_targets = events_models.Rule.send_to_targets
 original_bucket_response_post = s3_responses.S3Response._bucket_response_post
 original_put_object = s3_models.S3Backend.put_object
+original_get_execution_history = sfn_responses.StepFunctionResponse.get_execution_history
 original_subscription_publish = sns_models.Subscription.publish
 original_boto_client_for = sfn_boto_client.boto_client_for
 original_evaluation_environment = execution_worker.ExecutionWorker._get_evaluation_environment
@@ -304,6 +307,23 @@ def hold_s3_to_its_limits() -> None:
         s3_models.S3Backend.put_object = _put_object
 
 
+# -- Step Functions: GetExecutionHistory's reverseOrder ------------------------------------
+
+
+def _get_execution_history(self: Any) -> Any:
+    """moto ignores reverseOrder (`aws stepfunctions get-execution-history --reverse-order`)."""
+    result = original_get_execution_history(self)
+    if not self._get_param("reverseOrder"):
+        return result
+    history = result.result
+    return ActionResult({**history, "events": list(reversed(history["events"]))})
+
+
+def honour_reverse_order() -> None:
+    if _once("sfn-reverse-order"):
+        sfn_responses.StepFunctionResponse.get_execution_history = _get_execution_history
+
+
 def apply_all(email_sink: EmailSink) -> None:
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"mediaflow's moto patches are written for moto {MOTO_VERSION}, found {moto.__version__}")
@@ -313,3 +333,4 @@ def apply_all(email_sink: EmailSink) -> None:
     context_start_time_as_string()
     silence_engine_repr_dumps()
     hold_s3_to_its_limits()
+    honour_reverse_order()

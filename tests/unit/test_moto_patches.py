@@ -19,6 +19,7 @@ from moto.events.models import events_backends
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.sns import models as sns_models
+from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser.backend import execution_worker
 
 from mediaflow import moto_patches
@@ -236,3 +237,22 @@ def test_keys_over_1024_bytes_are_refused(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ClientError, match="KeyTooLongError"):
         s3.put_object(Bucket="media-bucket", Key=long_key + "x", Body=b"x")
     s3.put_object(Bucket="media-bucket", Key="uploads/" + "x" * 1016, Body=b"x")  # exactly 1,024 bytes is fine
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_execution_history_honours_reverse_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(sfn, {"P": {"Type": "Pass", "Next": "Q"}, "Q": {"Type": "Pass", "End": True}}, "P")
+    execution = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="e")["executionArn"])["executionArn"]
+    forward = [e["id"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert forward == sorted(forward)
+
+    shipped = moto_patches.original_get_execution_history
+    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "get_execution_history", shipped)
+    reverse = [e["id"] for e in sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]]
+    assert reverse == forward, "the bug: moto as shipped ignores reverseOrder"
+    monkeypatch.setattr(
+        sfn_responses.StepFunctionResponse, "get_execution_history", moto_patches._get_execution_history
+    )
+    reverse = [e["id"] for e in sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]]
+    assert reverse == forward[::-1]
