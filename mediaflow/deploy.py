@@ -7,7 +7,9 @@ EventBridge rule of its Events. Nothing is configured twice.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,7 @@ class Deployer:
         self.lambda_environment = lambda_environment
         self.page_url = page_url
         self.functions: list[FunctionSpec] = []
+        self._role_arn: str | None = None
 
     def deploy(self) -> list[FunctionSpec]:
         """Create every emulated resource; returns the functions for the local Lambda runtime."""
@@ -195,7 +198,44 @@ class Deployer:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(resource.properties["RetentionInDays"]))
 
     def _function(self, resource: ResolvedResource) -> None:
-        self.functions.append(function_spec(self.template, resource, self.lambda_environment))
+        spec = function_spec(self.template, resource, self.lambda_environment)
+        self.functions.append(spec)
+        self._register_function(spec, resource.properties)
+
+    def _register_function(self, spec: FunctionSpec, props: dict[str, Any]) -> None:
+        """Make the function visible to `aws lambda list-functions / get-function / invoke`; its
+        invocations are answered by the local workers (moto_patches.serve_lambda_invocations)."""
+        role = self._lambda_role()
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:  # the handler module only: enough for get-function
+            module = spec.handler.rsplit(".", 1)[0]
+            archive.write(spec.code_dir / f"{module}.py", f"{module}.py")
+        template_variables = props.get("Environment", {}).get("Variables", {})
+        self.clients("lambda").create_function(
+            FunctionName=spec.name,
+            Runtime=str(props.get("Runtime", "python3.12")),
+            Role=role,
+            Handler=spec.handler,
+            Code={"ZipFile": code.getvalue()},
+            Description=str(props.get("Description", "")),
+            Timeout=spec.timeout_seconds,
+            MemorySize=spec.memory_mb,
+            Architectures=[str(a) for a in props.get("Architectures", ["x86_64"])],
+            Environment={"Variables": {k: spec.environment[k] for k in template_variables}},
+        )
+
+    def _lambda_role(self) -> str:
+        if self._role_arn is None:
+            iam = self.clients("iam")
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+            name = f"{self.template.stack_name}-local-functions"
+            self._role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        return self._role_arn
 
     def _state_machine(self, resource: ResolvedResource) -> None:
         props = resource.properties

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import moto
+from moto.awslambda import models as lambda_models
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.events import models as events_models
@@ -46,6 +47,7 @@ original_send_to_targets = events_models.Rule.send_to_targets
 original_bucket_response_post = s3_responses.S3Response._bucket_response_post
 original_put_object = s3_models.S3Backend.put_object
 original_get_execution_history = sfn_responses.StepFunctionResponse.get_execution_history
+original_lambda_invoke = lambda_models.LambdaFunction.invoke
 original_subscription_publish = sns_models.Subscription.publish
 original_boto_client_for = sfn_boto_client.boto_client_for
 original_evaluation_environment = execution_worker.ExecutionWorker._get_evaluation_environment
@@ -322,6 +324,36 @@ def _get_execution_history(self: Any) -> Any:
 def honour_reverse_order() -> None:
     if _once("sfn-reverse-order"):
         sfn_responses.StepFunctionResponse.get_execution_history = _get_execution_history
+
+
+# -- Lambda: invocations through the AWS API reach the local workers ------------------------
+
+LambdaRunner = Callable[[str, bytes], Any]  # (function name, payload) -> lambda_workers.InvocationResult
+_lambda_runner: LambdaRunner | None = None
+
+
+def _lambda_invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    """moto runs Lambda code in Docker (none here): `aws lambda invoke` gets the local workers'
+    answer instead, with Lambda's function-error header."""
+    if _lambda_runner is None:
+        return original_lambda_invoke(self, body, request_headers, response_headers)
+    payload = body if isinstance(body, bytes) else (body or "{}").encode()
+    if request_headers.get("x-amz-invocation-type") == "Event":  # asynchronous: accepted, run in the background
+        threading.Thread(target=_lambda_runner, args=(self.function_name, payload), daemon=True).start()
+        return b""
+    result = _lambda_runner(self.function_name, payload)
+    if result.function_error:
+        response_headers["x-amz-function-error"] = result.function_error
+    response_headers["x-amz-executed-version"] = "$LATEST"
+    return result.payload
+
+
+def serve_lambda_invocations(runner: LambdaRunner | None) -> None:
+    """Route moto's Lambda Invoke to `runner` (None: back to moto's own behaviour)."""
+    global _lambda_runner
+    _lambda_runner = runner
+    if _once("lambda-invoke"):
+        lambda_models.LambdaFunction.invoke = _lambda_invoke
 
 
 def apply_all(email_sink: EmailSink) -> None:

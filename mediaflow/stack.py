@@ -64,6 +64,7 @@ class LocalStack(StackClient):
         self.emulator.start()
         functions = Deployer(self.template, self.client, self.lambda_environment(), self.settings.page_url).deploy()
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.workers_per_function)
+        moto_patches.serve_lambda_invocations(self.runtime.invoke)
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()
         if not self.settings.keep_work_files:
@@ -77,6 +78,7 @@ class LocalStack(StackClient):
         if self.gateway:
             self.gateway.uninstall()
         if self.runtime:
+            moto_patches.serve_lambda_invocations(None)
             self.runtime.close()
         self.emulator.stop()
 
