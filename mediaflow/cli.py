@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from botocore.exceptions import EndpointConnectionError
 from rich.console import Console
 from rich.table import Table
 
 from mediaflow.emulator import PortInUse, ensure_port_free
+from mediaflow.log_shipper import log_group_of
 from mediaflow.parameters import ParameterError, parse_overrides
 from mediaflow.progress import FileJob, follow
 from mediaflow.samples import write_samples
@@ -321,6 +323,65 @@ def _run_files(stack: StackClient, files: tuple[Path, ...], output: Path, timeou
         console.print("Interrupted: the jobs still running were left to the stack.")
         raise SystemExit(130) from None
     return _summary(stack, jobs, output, time.monotonic() - started)
+
+
+def _log_groups(stack: StackClient, function: str | None) -> list[str]:
+    functions = {
+        resource.logical_id: stack.template.physical_ids[resource.logical_id]
+        for resource in stack.template.resources_of_type("AWS::Serverless::Function")
+    }
+    if function is None:
+        return [log_group_of(name) for name in functions.values()]
+    for logical_id, name in functions.items():
+        if function in (logical_id, logical_id.removesuffix("Function"), name):
+            return [log_group_of(name)]
+    known = ", ".join(sorted(logical.removesuffix("Function") for logical in functions))
+    raise CommandError(f"no function {function!r}; the template has: {known}")
+
+
+@main.command()
+@click.argument("function", required=False)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option("--since", default=600, show_default=True, help="Start this many seconds ago.")
+@click.option(
+    "--endpoint", default="http://127.0.0.1:4566", show_default=True, help="The running stack's AWS endpoint."
+)
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="SAM template the stack runs.",
+)
+def logs(function: str | None, follow: bool, since: int, endpoint: str, template: Path) -> None:
+    """Print a function's log lines (all functions without FUNCTION), as `aws logs tail` does.
+
+    FUNCTION is a template function (Validate, ValidateFunction) or its deployed name."""
+    stack = StackClient(bind_template(template), endpoint)
+    groups = _log_groups(stack, function)
+    client, start = stack.client("logs"), int((time.time() - since) * 1000)
+    seen: set[str] = set()
+    try:
+        while True:
+            found = []
+            for group in groups:
+                pages = client.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=start)
+                try:
+                    found += [(event, group) for page in pages for event in page["events"]]
+                except client.exceptions.ResourceNotFoundException:
+                    continue
+            for event, group in sorted(found, key=lambda item: (item[0]["timestamp"], item[0]["eventId"])):
+                if event["eventId"] not in seen:
+                    seen.add(event["eventId"])
+                    stamp = time.strftime("%H:%M:%S", time.localtime(event["timestamp"] / 1000))
+                    console.print(f"[dim]{stamp} {group.removeprefix('/aws/lambda/')}[/] {event['message']}")
+            if not follow:
+                return
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return
+    except EndpointConnectionError as err:
+        raise CommandError(f"no MediaFlow stack answers at {endpoint} (start one with `mediaflow up`)") from err
 
 
 @main.command()

@@ -13,9 +13,11 @@ fails it with Runtime.ExitError.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -100,6 +102,7 @@ def _worker_main(
     for path in (spec.code_dir, *spec.layer_dirs):
         sys.path.insert(0, str(path))
     module_name, function_name = spec.handler.rsplit(".", 1)
+    init_started = time.perf_counter()
     try:
         handler = getattr(__import__(module_name), function_name)
     except Exception as err:  # an import error fails every invocation, as on Lambda
@@ -108,17 +111,34 @@ def _worker_main(
         while True:
             connection.recv()
             connection.send((init_error, "Unhandled"))
+    init_ms: float | None = (time.perf_counter() - init_started) * 1000
     connection.send(_READY)
     while True:
         request_id, payload, deadline = connection.recv()
         context = _LambdaContext(spec.name, spec.arn, spec.memory_mb, request_id, deadline)
+        print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
+        started = time.perf_counter()
         try:
             result = handler(json.loads(payload) if payload else {}, context)
-            connection.send((json.dumps(result, ensure_ascii=False).encode(), None))
+            reply = (json.dumps(result, ensure_ascii=False).encode(), None)
         except Exception as err:
             stack = traceback.format_exception(err)
-            connection.send((error_payload(type(err).__name__, str(err), stack), "Unhandled"))
-        sys.stdout.flush()
+            reply = (error_payload(type(err).__name__, str(err), stack), "Unhandled")
+        print(f"END RequestId: {request_id}")
+        print(_report_line(request_id, (time.perf_counter() - started) * 1000, spec.memory_mb, init_ms), flush=True)
+        init_ms = None  # Init Duration is reported on a cold start only
+        connection.send(reply)
+
+
+def _report_line(request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None) -> str:
+    """Lambda's REPORT line: duration, billed duration (whole ms, INIT included since 2025-08), memory."""
+    max_used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux reports KiB
+    billed = math.ceil(duration_ms + (init_ms or 0))
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms"
+        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_used_mb} MB"
+    )
+    return line + (f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else "")
 
 
 _READY = "ready"  # what a worker sends once its INIT phase (the handler's import) is over

@@ -15,6 +15,7 @@ from mediaflow.emulator import Emulator
 from mediaflow.janitor import WorkFileJanitor
 from mediaflow.lambda_gateway import LambdaGateway
 from mediaflow.lambda_workers import LambdaRuntime
+from mediaflow.log_shipper import LogShipper
 from mediaflow.outbox import EmailOutbox
 from mediaflow.runtime_log import route_runtime_logs
 from mediaflow.stack_client import LOCAL_CREDENTIALS, StackClient
@@ -55,6 +56,7 @@ class LocalStack(StackClient):
         self.runtime: LambdaRuntime | None = None
         self.gateway: LambdaGateway | None = None
         self.janitor: WorkFileJanitor | None = None
+        self.log_shipper: LogShipper | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -65,6 +67,10 @@ class LocalStack(StackClient):
         functions = Deployer(self.template, self.client, self.lambda_environment(), self.settings.page_url).deploy()
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.workers_per_function)
         moto_patches.serve_lambda_invocations(self.runtime.invoke)
+        self.log_shipper = LogShipper(
+            lambda: self.client("logs"), {self.log_dir / f"{spec.logical_id}.log": spec.name for spec in functions}
+        )
+        self.log_shipper.start()
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()
         if not self.settings.keep_work_files:
@@ -80,6 +86,8 @@ class LocalStack(StackClient):
         if self.runtime:
             moto_patches.serve_lambda_invocations(None)
             self.runtime.close()
+        if self.log_shipper:
+            self.log_shipper.stop()
         self.emulator.stop()
 
     def __enter__(self) -> LocalStack:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,36 @@ def test_history_in_reverse_order(stack: LocalStack, samples: dict[str, Path]) -
     types = [event["type"] for event in reverse["events"]]
     assert types[0] == "ExecutionSucceeded" and types[-1] == "ExecutionStarted"
     assert "ExecutionSucceeded" in _aws(stack, "stepfunctions", "get-execution-history", "--execution-arn", arn)
+
+
+def test_function_logs_reach_cloudwatch_logs_with_start_end_and_report(
+    stack: LocalStack, samples: dict[str, Path]
+) -> None:
+    run = run_upload(stack, samples["rocket.jpg"].read_bytes() + b"logs", "uploads/logged.jpg")
+    assert stack.log_shipper is not None
+    stack.log_shipper.ship()
+    group = f"/aws/lambda/{stack.template.physical_ids['ValidateFunction']}"
+    messages = [
+        event["message"] for event in _aws_json(stack, "logs", "filter-log-events", "--log-group-name", group)["events"]
+    ]
+    assert any(m.startswith("START RequestId: ") for m in messages)
+    assert any(m.startswith("END RequestId: ") for m in messages)
+    reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
+    assert reports and all("Billed Duration: " in m and "Memory Size: 1024 MB" in m for m in reports)
+    powertools = [json.loads(m) for m in messages if m.startswith("{")]
+    validated = [line for line in powertools if line.get("message") == "upload validated"]
+    assert any(line.get("correlation_id") == run.execution["executionArn"] for line in validated)
+
+
+def test_mediaflow_logs_prints_a_functions_lines(stack: LocalStack, samples: dict[str, Path]) -> None:
+    run_upload(stack, samples["coffee.jpg"].read_bytes() + b"logs2", "uploads/logged-2.jpg")
+    assert stack.log_shipper is not None
+    stack.log_shipper.ship()
+    command = [sys.executable, "-m", "mediaflow.cli", "logs", "DescribeUpload", "--endpoint", stack.endpoint]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"}
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "upload described" in completed.stdout and "REPORT RequestId:" in completed.stdout
+    unknown = subprocess.run([*command[:-3], "Nope", *command[-2:]], capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and "no function 'Nope'" in unknown.stdout
