@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 
 from mediaflow.stack_client import StackClient
-from mediaflow_shared.contract.record import DUPLICATE_EVENT_ERROR, FINISHED_EXECUTION_STATUSES
+from mediaflow_shared.contract.record import DUPLICATE_EVENT_ERROR, EXECUTION_RUNNING, FINISHED_EXECUTION_STATUSES
 
 POLL_SECONDS = 0.2
 
@@ -87,7 +87,7 @@ def _poll(stack: StackClient, job: FileJob, view: ProgressView) -> None:
         if not executions:
             return
         job.execution = executions[-1]
-        job.status = "RUNNING"
+        job.status = EXECUTION_RUNNING
     described = stack.client("stepfunctions").describe_execution(executionArn=job.execution["executionArn"])
     history = stack.execution_history(job.execution["executionArn"])  # read after the status: nothing is missed
     for event in history[job._seen :]:

@@ -27,6 +27,7 @@ FINISHED_JOB_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
 # Step Functions' own execution statuses that end an execution.
 FINISHED_EXECUTION_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 EXECUTION_SUCCEEDED = "SUCCEEDED"
+EXECUTION_RUNNING = "RUNNING"
 
 
 # -- the job record (DynamoDB) ---------------------------------------------------------------
