@@ -60,8 +60,26 @@ function uploadFile(file) {
       status.textContent = "uploading…";
       request.send(form);
     }))
-    .then(() => { progress.value = 100; status.textContent = "uploaded: processing starts in a moment"; refreshJobs(); })
+    .then((target) => {
+      progress.value = 100;
+      status.textContent = "uploaded: processing starts in a moment";
+      refreshJobs();
+      linkUploadToItsJob(target.key, status);
+    })
     .catch((error) => { status.textContent = `failed: ${error.message}`; status.className = "status FAILED"; });
+}
+
+// The job id is derived from the upload (bucket/key/etag): find it in the job list once it is recorded.
+async function linkUploadToItsJob(key, status, attempt = 0) {
+  try {
+    const job = (await api("/jobs?limit=50")).jobs.find((candidate) => candidate.key === key);
+    if (job) {
+      status.replaceChildren("uploaded: ", el("a", { href: `#job=${encodeURIComponent(job.jobId)}`, class: "job-link" }, "open its job"));
+      return;
+    }
+  } catch (error) { /* the list is refreshed below; try again */ }
+  if (attempt < 40) setTimeout(() => linkUploadToItsJob(key, status, attempt + 1), POLL_MS);
+  else status.textContent = "uploaded, but no job has started for it yet: see the job list";
 }
 
 function setUpUpload() {
@@ -197,7 +215,8 @@ function drawGraph(graph, states) {
     x: failure.has(name) ? failureX : x[name] - left,
     y: row[name] * rowHeight + 24,
   });
-  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${rowCount * rowHeight + 10}` });
+  // Never scaled below its natural size (the text would shrink to nothing on a phone): the box scrolls.
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${rowCount * rowHeight + 10}`, style: `min-width:${width}px` });
   const visited = (name) => status[name] && status[name] !== "idle";
   for (const edge of graph.edges) {
     if (row[edge.from] === undefined || row[edge.to] === undefined) continue;
@@ -221,7 +240,10 @@ function drawGraph(graph, states) {
       svgEl("rect", { x: x - boxW / 2, y: y - boxH / 2, width: boxW, height: boxH }),
       svgEl("text", { x, y: y + 4, "text-anchor": "middle" }, node.name.length > 22 ? `${node.name.slice(0, 21)}…` : node.name)));
   }
-  $("#graph").replaceChildren(svg);
+  const box = $("#graph");
+  const scrolled = box.scrollLeft > 0; // keep where the user scrolled to; first time, show the start
+  box.replaceChildren(svg);
+  if (!scrolled && box.clientWidth < width) box.scrollLeft = Math.max(0, centre(graph.startAt).x - box.clientWidth / 2);
 }
 
 function boxesOver(url, detections, caption) {
@@ -237,6 +259,22 @@ function boxesOver(url, detections, caption) {
   return figure;
 }
 
+// One bar per label across the video's length; each segment where the label is in view is a block on it.
+function timelineBars(segments, duration) {
+  const end = duration || Math.max(...segments.map((s) => s.end));
+  const labels = [...new Set(segments.map((s) => s.label))];
+  return el("div", { class: "timeline-bars", role: "list", "aria-label": "When each label is in view" },
+    labels.map((label) => el("div", { class: "bar-row", role: "listitem" },
+      el("span", { class: "bar-label" }, label),
+      el("div", { class: "bar-track" }, segments.filter((s) => s.label === label).map((s) => el("span", {
+        class: "segment",
+        title: `${label}: ${s.start} s – ${s.end} s`,
+        "aria-label": `${label}: ${s.start} s – ${s.end} s`,
+        style: `left:${(100 * s.start) / end}%;width:${Math.max(0.5, (100 * (s.end - s.start)) / end)}%`,
+      }))))),
+    el("div", { class: "bar-scale muted" }, el("span", {}, "0 s"), el("span", {}, `${end} s`)));
+}
+
 function renderDetections(job) {
   const results = job.results;
   $("#detections-block").hidden = !results;
@@ -250,7 +288,7 @@ function renderDetections(job) {
     if (largest) parts.push(boxesOver(largest.url, frame ? frame.detections : [], "Detections on the image"));
   } else {
     for (const annotated of results.annotated) parts.push(el("figure", { class: "annotated" }, el("img", { src: annotated.url, alt: `${annotated.label} at ${annotated.time} s` }), el("figcaption", {}, `${annotated.label} at ${annotated.time} s`)));
-    if (results.timeline.length) parts.push(el("ul", {}, results.timeline.map((s) => el("li", {}, `${s.label}: ${s.start} s – ${s.end} s`))));
+    if (results.timeline.length) parts.push(timelineBars(results.timeline, job.media && job.media.duration));
     if (results.contactSheet) parts.push(el("figure", { class: "annotated" }, el("img", { src: results.contactSheet, alt: "Contact sheet of sampled frames" }), el("figcaption", {}, "Contact sheet")));
   }
   $("#detections").replaceChildren(...parts);
@@ -259,6 +297,7 @@ function renderDetections(job) {
 async function renderEmails(jobId) {
   if (!config.local) return;
   const { emails } = await api(`/local/emails?jobId=${encodeURIComponent(jobId)}`);
+  if (currentJob !== jobId) return; // another job was opened meanwhile: these are not its emails
   $("#emails-block").hidden = emails.length === 0;
   $("#emails").replaceChildren(...emails.map((m) => el("div", { class: "email" },
     el("strong", {}, m.subject), el("div", { class: "muted" }, `to ${m.to}, ${m.date}`), el("pre", {}, m.body))));
@@ -296,8 +335,10 @@ function renderJob(job) {
 async function showJob(jobId) {
   currentJob = jobId;
   $("#job").hidden = false;
-  history.replaceState(null, "", `#job=${encodeURIComponent(jobId)}`);
+  if (location.hash !== `#job=${encodeURIComponent(jobId)}`) history.replaceState(null, "", `#job=${encodeURIComponent(jobId)}`);
   clearTimeout(jobTimer);
+  $("#emails-block").hidden = true; // the previous job's emails never show under this one
+  $("#emails").replaceChildren();
   const poll = async () => {
     if (currentJob !== jobId) return;
     try {
@@ -323,8 +364,23 @@ function start() {
   $("#back").addEventListener("click", () => { currentJob = null; $("#job").hidden = true; history.replaceState(null, "", "#"); });
   refreshJobs();
   setInterval(refreshJobs, POLL_MS * 2);
-  const match = location.hash.match(/job=([^&]+)/);
-  if (match) showJob(decodeURIComponent(match[1]));
+  window.addEventListener("hashchange", followHash);
+  followHash();
+}
+
+async function followHash() {
+  const job = location.hash.match(/job=([^&]+)/);
+  if (job) {
+    if (decodeURIComponent(job[1]) !== currentJob) showJob(decodeURIComponent(job[1]));
+    return;
+  }
+  const execution = location.hash.match(/execution=([^&]+)/);
+  if (execution) {
+    const arn = decodeURIComponent(execution[1]);
+    const found = (await api("/jobs?limit=50")).jobs.find((candidate) => candidate.executionArn === arn);
+    if (found) showJob(found.jobId);
+    else $("#env").textContent = "that execution is not among the 50 newest jobs";
+  }
 }
 
 start();

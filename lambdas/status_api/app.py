@@ -107,6 +107,7 @@ def create_upload() -> dict[str, Any]:
 def _job_summary(record: JobRecord) -> dict[str, Any]:
     return {
         "jobId": record["jobId"],
+        "executionArn": record.get("executionArn"),
         "status": record.get("status"),
         "key": record.get("key"),
         "kind": record.get("kind"),

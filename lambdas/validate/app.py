@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from image_probe import probe_image
 
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, Media, job_step
+from mediaflow_shared.contract.record import record_kind
 from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import (
     EmptyMedia,
@@ -104,4 +107,15 @@ def handler(document: dict[str, Any], context: LambdaContext) -> Media:
         raise
     metrics.add_metric(name="UploadsValidated", unit=MetricUnit.Count, value=1)
     logger.info("upload validated", extra={"media": media})
+    _show_kind(document["job"]["jobId"], media["kind"])
     return media
+
+
+def _show_kind(job_id: str, kind: str) -> None:
+    """Best effort: the kind on the record while the job runs; the job does not depend on it."""
+    if not settings().jobs_table:
+        return
+    try:
+        record_kind(boto3.resource("dynamodb").Table(settings().jobs_table), job_id, kind)
+    except ClientError as err:
+        logger.warning("kind not recorded early", extra={"error": err.response.get("Error", {}).get("Code")})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -13,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from mediaflow.stack import LocalStack
 from mediaflow.web import StatusPageServer
 from tests.conftest import ARTIFACTS
+from tests.integration.jobs import function_pool, run_upload
 
 pytestmark = pytest.mark.integration
 
@@ -169,7 +172,8 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=90_000)
     expect(row.locator("td").nth(1)).to_have_text("video")  # the list follows the job to its end
     expect(row.locator(".status")).to_have_text("SUCCEEDED")
-    expect(page.locator("#detections")).to_contain_text("face: 0 s")
+    segment = page.locator('.timeline-bars .segment[aria-label^="face: 0 s"]')  # the timeline, drawn as a bar
+    expect(segment).to_have_count(1)
     expect(page.locator('#detections img[alt="Contact sheet of sampled frames"]')).to_be_visible()
     expect(page.locator('#graph g[data-state="DetectBatch"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
@@ -180,3 +184,87 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     rows = [boxes[name]["y"] for name in descent]
     assert rows == sorted(rows) and len(set(rows)) == len(rows)
     _shot(page, "video-job")
+
+
+def test_an_upload_links_to_its_job_and_links_open_jobs(
+    page: Page, page_url: str, stack: LocalStack, samples: dict[str, Path], tmp_path: Path
+) -> None:
+    """The bug: an upload stayed at "processing starts in a moment", and #job= in an open tab did nothing."""
+    photo = tmp_path / "linked photo.jpg"
+    photo.write_bytes(samples["coffee.jpg"].read_bytes() + b"linked")
+    page.goto(page_url)
+    page.set_input_files("#file-input", str(photo))
+    link = page.locator("#upload-list a.job-link")
+    expect(link).to_be_visible(timeout=30_000)
+    link.click()
+    expect(page.locator("#job-title")).to_have_text("linked photo.jpg")
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=60_000)
+    _shot(page, "upload-linked-to-job")
+
+    other = run_upload(stack, samples["rocket.jpg"].read_bytes() + b"hash", "uploads/by hash.jpg")
+    page.evaluate("id => { location.hash = 'job=' + encodeURIComponent(id); }", other.job["jobId"])
+    expect(page.locator("#job-title")).to_have_text("by hash.jpg")
+    page.evaluate("arn => { location.hash = 'execution=' + encodeURIComponent(arn); }", other.execution["executionArn"])
+    expect(page.locator("#job-title")).to_have_text("by hash.jpg")
+    page.evaluate("id => { location.hash = 'job=' + encodeURIComponent(id); }", other.job["jobId"])
+    page.goto(f"{page_url}#execution={other.execution['executionArn']}")  # an email's link, opened fresh
+    expect(page.locator("#job-title")).to_have_text("by hash.jpg")
+
+
+def test_the_result_comes_before_the_workflow(page: Page, page_url: str, samples: dict[str, Path]) -> None:
+    _upload_and_open(page, page_url, samples["chelsea-transparent.png"])
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=60_000)
+    expect(page.locator("#renditions img").first).to_be_visible()
+    renditions_y = page.locator("#renditions-block").bounding_box()["y"]
+    graph_y = page.locator("#graph").bounding_box()["y"]
+    assert renditions_y < graph_y, "renditions and detections first, the workflow after"
+    _shot(page, "result-first")
+
+
+def test_a_running_job_never_shows_another_jobs_email(
+    page: Page, page_url: str, stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: a running video job showed the previous image job's email."""
+    finished = run_upload(stack, samples["rocket.jpg"].read_bytes() + b"mail", "uploads/mailed.jpg")
+    extract = function_pool(stack, "ExtractFramesFunction")
+    real_invoke = extract.invoke
+
+    def slow_invoke(payload: bytes) -> Any:  # keeps the video job RUNNING while the page is looked at
+        time.sleep(6)
+        return real_invoke(payload)
+
+    monkeypatch.setattr(extract, "invoke", slow_invoke)
+    page.goto(f"{page_url}#job={finished.job['jobId']}")
+    expect(page.locator("#emails")).to_contain_text("MediaFlow job SUCCEEDED (image)", timeout=10_000)
+    page.set_input_files("#file-input", str(samples["astronaut-pan.mp4"]))
+    link = page.locator("#upload-list a.job-link")
+    expect(link).to_be_visible(timeout=30_000)
+    link.click()
+    expect(page.locator("#job-title")).to_have_text("astronaut-pan.mp4")
+    expect(page.locator("#job-status")).to_have_text("RUNNING")
+    expect(page.locator("#emails-block")).to_be_hidden()
+    expect(page.locator("#job-summary")).to_contain_text("video")  # the kind shows while it runs (not "–")
+    expect(page.locator("#job-status")).to_have_text("RUNNING")
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=90_000)
+    expect(page.locator("#emails")).to_contain_text("MediaFlow job SUCCEEDED (video)", timeout=10_000)
+    expect(page.locator("#emails")).not_to_contain_text("(image)")
+    expect(page.locator(".timeline-bars .segment").first).to_be_visible()  # the timeline is a bar
+    _shot(page, "video-timeline-bars")
+
+
+def test_a_finished_job_fits_a_360_px_phone_with_readable_text(
+    browser: Browser, page_url: str, stack: LocalStack, samples: dict[str, Path]
+) -> None:
+    """The bug: 448 px of page in a 390 px viewport, the Started column off-screen, graph text ~4 px."""
+    run = run_upload(stack, b"", "uploads/a rather long file name for a small phone screen.jpg")
+    context = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.goto(f"{page_url}#job={run.job['jobId']}")
+    expect(phone.locator("#job-status")).to_have_text("FAILED", timeout=30_000)
+    expect(phone.locator("#failure-error")).to_have_text("EmptyMedia")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the page is {width}px wide in a 360px viewport"
+    text_height = phone.evaluate("document.querySelector('#graph svg text').getBoundingClientRect().height")
+    assert text_height >= 9, f"graph text is {text_height}px tall"
+    _shot(phone, "phone-job")
+    context.close()

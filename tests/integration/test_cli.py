@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -85,7 +87,7 @@ def test_process_keeps_equal_names_apart_and_shows_each_states_duration(
 
 
 def test_process_can_use_a_running_up(samples: dict[str, Path], tmp_path: Path) -> None:
-    process, _page, endpoint, _lines = _start(tmp_path / "up")
+    process, page, endpoint, _lines = _start(tmp_path / "up")
     try:
         completed = _run(
             "process", "--endpoint", endpoint, "--output", str(tmp_path / "out"), str(samples["rocket.jpg"])
@@ -96,4 +98,6 @@ def test_process_can_use_a_running_up(samples: dict[str, Path], tmp_path: Path) 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "Starting the local stack" not in completed.stdout
     assert (tmp_path / "out" / "rocket.jpg" / "results.json").exists()
-    assert list((tmp_path / "up" / "outbox").glob("*.eml")), "the running stack sent the email"
+    (email,) = (tmp_path / "up" / "outbox").glob("*.eml")  # the running stack sent it
+    body = message_from_bytes(email.read_bytes(), policy=default).get_content()
+    assert f"Execution: {page}#execution=arn:aws:states:" in body, "the link opens the job on the local page"

@@ -64,6 +64,17 @@ JOB_INDEX = "ByStartedAt"
 _JSON_ATTRIBUTES = ("media", "results")
 
 
+def record_kind(table: Any, job_id: str, kind: str) -> None:
+    """Put the media kind on the record as soon as Validate knows it (the page shows it while the
+    job runs); RecordSuccess and RecordFailure write it again at the end."""
+    table.update_item(
+        Key={"jobId": job_id},
+        UpdateExpression="SET kind = :kind",
+        ConditionExpression="attribute_exists(jobId)",  # never create a record RecordJob did not
+        ExpressionAttributeValues={":kind": kind},
+    )
+
+
 def record_from_item(item: Mapping[str, Any]) -> JobRecord:
     """A job record from a DynamoDB item, as boto3's resource API or `plain_item` gives it."""
     record: dict[str, Any] = dict(item)
