@@ -157,6 +157,8 @@ class _Worker:
         self.process.start()
         child.close()
         self.initialised = False
+        self._stopping = threading.Lock()
+        self._stopped = False
 
     def wait_for_init(self, seconds: float) -> bool:
         """True once the handler's import is over; raises EOFError if the worker died during it."""
@@ -175,6 +177,11 @@ class _Worker:
         return f"exit status {code}"
 
     def stop(self) -> None:
+        """Idempotent: the pool closing and an invocation finding its worker dead may both stop it."""
+        with self._stopping:
+            if self._stopped:
+                return
+            self._stopped = True
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
