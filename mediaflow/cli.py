@@ -297,6 +297,32 @@ def logs(function: str | None, follow: bool, since: int, endpoint: str, template
 
 
 @main.command()
+@click.option(
+    "--endpoint", default="http://127.0.0.1:4566", show_default=True, help="The running stack's AWS endpoint."
+)
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="SAM template the stack runs.",
+)
+def replay(endpoint: str, template: Path) -> None:
+    """Start the workflow for every upload event in the intake's dead-letter queue.
+
+    Each event is deleted from the queue once its execution has started; a replay of an upload
+    that was already processed ends as a harmless DuplicateEvent."""
+    stack = StackClient(bind_template(template), endpoint)
+    try:
+        replayed = stack.replay_dead_letters()
+    except EndpointConnectionError as err:
+        raise CommandError(f"no MediaFlow stack answers at {endpoint} (start one with `mediaflow up`)") from err
+    for event, execution_arn in replayed:
+        console.print(f"{event['detail']['object']['key']} → {execution_arn}")
+    console.print(f"Replayed {len(replayed)} event(s) from the dead-letter queue.")
+
+
+@main.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("samples"))
 def samples(folder: Path) -> None:
     """Write the sample photographs (public domain / CC0, see mediaflow/samples.py) to FOLDER."""

@@ -113,6 +113,7 @@ class Deployer:
             "AWS::DynamoDB::Table": self._table,
             "AWS::SNS::Topic": self._topic,
             "AWS::SNS::Subscription": self._subscription,
+            "AWS::SQS::Queue": self._queue,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::Serverless::LayerVersion": lambda resource: None,  # its ContentUri goes on each function's path
             "AWS::Serverless::Function": self._function,
@@ -190,6 +191,14 @@ class Deployer:
             Attributes={"FilterPolicy": json.dumps(props["FilterPolicy"])} if "FilterPolicy" in props else {},
         )
 
+    def _queue(self, resource: ResolvedResource) -> None:
+        props = resource.properties
+        attributes = {"MessageRetentionPeriod": str(props.get("MessageRetentionPeriod", 345600))}
+        if "KmsMasterKeyId" in props:
+            attributes["KmsMasterKeyId"] = str(props["KmsMasterKeyId"])
+        name = self.template.attributes[(resource.logical_id, "QueueName")]
+        self.clients("sqs").create_queue(QueueName=name, Attributes=attributes)
+
     def _log_group(self, resource: ResolvedResource) -> None:
         logs = self.clients("logs")
         name = self.template.physical_ids[resource.logical_id]
@@ -261,4 +270,8 @@ class Deployer:
                 continue  # the only event type the template uses
             rule_name = f"{name}-{event_id}"
             events.put_rule(Name=rule_name, EventPattern=json.dumps(event["Properties"]["Pattern"]), State="ENABLED")
-            events.put_targets(Rule=rule_name, Targets=[{"Id": event_id, "Arn": arn, "RoleArn": role_arn}])
+            target = {"Id": event_id, "Arn": arn, "RoleArn": role_arn}
+            for setting in ("RetryPolicy", "DeadLetterConfig"):  # moto_patches honours both
+                if setting in event["Properties"]:
+                    target[setting] = event["Properties"][setting]
+            events.put_targets(Rule=rule_name, Targets=[target])

@@ -12,6 +12,7 @@ import copy
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import S3ClientError
 from moto.settings import moto_server_port
 from moto.sns import models as sns_models
+from moto.sqs.models import sqs_backends
 from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend import execution_worker
@@ -112,11 +114,45 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
     others = [t for t in self.targets if parse_arn(t["Arn"]).service != "states"]
     for target in self.targets:
         if parse_arn(target["Arn"]).service == "states":
-            start_execution_for_event(target["Arn"], public_event)
+            _deliver_or_dead_letter(self.arn, target, public_event)
     if others:
         rule = copy.copy(self)
         rule.targets = others
         original_send_to_targets(rule, public_event, transform_input)
+
+
+# EventBridge retries for up to a day (RetryPolicy); locally a few quick attempts stand for that,
+# then the event goes to the target's dead-letter queue, as EventBridge does when it gives up.
+LOCAL_DELIVERY_ATTEMPTS = 3
+LOCAL_RETRY_SECONDS = 0.1
+
+
+def _deliver_or_dead_letter(rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
+    attempts = min(LOCAL_DELIVERY_ATTEMPTS, 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)))
+    for attempt in range(attempts):
+        try:
+            start_execution_for_event(target["Arn"], event)
+            return
+        except Exception as err:  # throttled, refused, engine down: what EventBridge would retry
+            failure = err
+            time.sleep(LOCAL_RETRY_SECONDS * 2**attempt)
+    queue_arn = target.get("DeadLetterConfig", {}).get("Arn")
+    if not queue_arn:
+        logging.getLogger("mediaflow.events").error("event dropped, no dead-letter queue: %s", failure)
+        return
+    queue = parse_arn(queue_arn)
+    code = getattr(failure, "code", None) or type(failure).__name__
+    attributes = {
+        "RULE_ARN": rule_arn,
+        "TARGET_ARN": target["Arn"],
+        "ERROR_CODE": str(code),
+        "ERROR_MESSAGE": str(failure)[:256] or str(code),
+    }
+    sqs_backends[queue.account][queue.region].send_message(
+        queue.resource_id,
+        json.dumps(event),
+        message_attributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    )
 
 
 def route_events_to_step_functions() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,31 @@ class StackClient:
 
     def list_outputs(self, job_id: str) -> list[str]:
         return self._keys_under(self.layout.outputs(job_id))
+
+    # -- the intake's dead letters -------------------------------------------------------
+
+    @property
+    def dead_letter_queue_url(self) -> str:
+        name = self.template.attributes[("IntakeDeadLetterQueue", "QueueName")]
+        return self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+    def replay_dead_letters(self, limit: int = 1000) -> list[tuple[dict[str, Any], str]]:
+        """Start an execution for each dead-lettered upload event, as the rule would have, and
+        delete it from the queue once started; returns (event, execution ARN) pairs. Safe to
+        repeat: a replay of an upload that was already processed ends as DuplicateEvent."""
+        sqs, sfn, queue = self.client("sqs"), self.client("stepfunctions"), self.dead_letter_queue_url
+        replayed: list[tuple[dict[str, Any], str]] = []
+        while len(replayed) < limit:
+            messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+                "Messages", []
+            )
+            if not messages:
+                return replayed
+            for message in messages:
+                event = json.loads(message["Body"])
+                started = sfn.start_execution(
+                    stateMachineArn=self.state_machine_arn, name=f"replay-{uuid.uuid4()}", input=message["Body"]
+                )
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                replayed.append((event, started["executionArn"]))
+        return replayed

@@ -250,6 +250,10 @@ def bind_template(
         elif kind == "AWS::Logs::LogGroup":
             physical_ids[logical_id] = name
             attributes[(logical_id, "Arn")] = f"arn:aws:logs:{arn}:log-group:{name}:*"
+        elif kind == "AWS::SQS::Queue":
+            physical_ids[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"  # Ref is the URL
+            attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{arn}:{name}"
+            attributes[(logical_id, "QueueName")] = name
         elif kind == "AWS::CloudFront::Distribution":
             # Locally the page is served by `mediaflow up` itself, on the same origin as its API.
             physical_ids[logical_id] = name

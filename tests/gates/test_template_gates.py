@@ -125,3 +125,32 @@ def test_public_read_policy_is_caught(tmp_path: Path) -> None:
         "          - Sid: DenyInsecureTransport\n            Effect: Deny",
     )
     assert [s["Sid"] for s in public_allow_statements(broken)] == ["PublicRead"]
+
+
+def test_every_function_the_state_machine_the_intake_and_the_api_have_an_alarm() -> None:
+    resources = translated(TEMPLATE)["Resources"]
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    watched = {
+        (alarm["Namespace"], alarm["MetricName"], json.dumps(alarm["Dimensions"][0]["Value"], sort_keys=True))
+        for alarm in alarms
+    }
+    functions = [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 8
+    for function in functions:
+        assert ("AWS/Lambda", "Errors", json.dumps({"Ref": function})) in watched, function
+    assert ("AWS/States", "ExecutionsFailed", json.dumps({"Ref": "MediaPipelineStateMachine"})) in watched
+    dead_letters = json.dumps({"Fn::GetAtt": ["IntakeDeadLetterQueue", "QueueName"]}, sort_keys=True)
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", dead_letters) in watched
+    assert ("AWS/ApiGateway", "5xx", json.dumps({"Ref": "StatusHttpApi"})) in watched
+    assert all(alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}] for alarm in alarms)
+    dashboard = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert all("${" + function + "}" in dashboard for function in functions)
+
+
+def test_the_upload_rule_retries_and_dead_letters_its_events() -> None:
+    resources = translated(TEMPLATE)["Resources"]
+    (target,) = resources["MediaPipelineStateMachineUploadCreated"]["Properties"]["Targets"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["IntakeDeadLetterQueue", "Arn"]}}
+    queue = resources["IntakeDeadLetterQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 1209600 and queue["KmsMasterKeyId"] == "alias/aws/sqs"
