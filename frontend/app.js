@@ -309,8 +309,14 @@ function renderJob(job) {
   const facts = [el("span", { class: `status ${job.status}`, id: "job-status" }, job.status)];
   if (job.kind && job.kind !== "unknown") facts.push(` · ${job.kind}`); // unknown: it failed before Validate told
   if (job.media && job.media.width) facts.push(` · ${job.media.width}×${job.media.height} ${job.media.format}`);
+  if (job.attempt > 1) facts.push(` · attempt ${job.attempt}`);
   if (job.consoleUrl) facts.push(" · ", el("a", { href: job.consoleUrl, target: "_blank", rel: "noopener" }, "execution in the Step Functions console"));
-  $("#job-summary").replaceChildren(el("p", {}, ...facts));
+  const summary = [el("p", {}, ...facts)];
+  if (job.status === "SUCCEEDED" || job.status === "FAILED") {
+    summary.push(el("p", {}, el("button", { type: "button", id: "reprocess", onclick: () => reprocessJob(job) }, "Reprocess"),
+      el("span", { class: "muted" }, " runs this upload through the workflow again, as a new attempt")));
+  }
+  $("#job-summary").replaceChildren(...summary);
   const failure = $("#failure");
   failure.hidden = !job.failure;
   if (job.failure) {
@@ -330,6 +336,24 @@ function renderJob(job) {
     $("#outputs").replaceChildren(el("li", { class: "muted" }, none));
   }
   renderDetections(job);
+}
+
+// A new attempt of the same job: follow it once its record names the new execution.
+async function reprocessJob(job) {
+  const button = $("#reprocess");
+  button.disabled = true;
+  button.textContent = "Reprocessing…";
+  try {
+    const started = await api(`/jobs/${encodeURIComponent(job.jobId)}/reprocess`, { method: "POST", body: "{}" });
+    for (let tries = 0; tries < 40; tries++) {
+      const current = await api(`/jobs/${encodeURIComponent(job.jobId)}`);
+      if (current.executionArn === started.executionArn) { showJob(job.jobId); return; }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS / 3));
+    }
+    button.textContent = "Reprocess started: see the job list";
+  } catch (error) {
+    button.textContent = `Reprocess refused: ${error.message}`;
+  }
 }
 
 async function showJob(jobId) {

@@ -16,13 +16,15 @@ from rich.console import Console
 
 from mediaflow.emulator import PortInUse, ensure_port_free
 from mediaflow.log_shipper import log_group_of
-from mediaflow.parameters import ParameterError, parse_overrides
+from mediaflow.parameters import ParameterError, check_parameter, parse_overrides
 from mediaflow.processing import run_files
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 from mediaflow.stack_client import StackClient
 from mediaflow.template import bind_template
 from mediaflow.web import StatusPageServer
+from mediaflow_shared.contract.job import REPROCESS_OVERRIDABLE
+from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES
 
 # Commands and paths must stay whole and copy-pasteable: without a terminal (CI logs, pipes)
 # nothing is wrapped at 80 columns.
@@ -114,6 +116,20 @@ def common_options(function: Any) -> Any:
     for option in reversed(_common_options):
         function = option(function)
     return function
+
+
+def running_stack_options(function: Any) -> Any:
+    """--endpoint and --template: the commands that talk to a stack `mediaflow up` runs."""
+    function = click.option(
+        "--template",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=DEFAULT_TEMPLATE,
+        show_default=True,
+        help="SAM template the stack runs.",
+    )(function)
+    return click.option(
+        "--endpoint", default="http://127.0.0.1:4566", show_default=True, help="The running stack's AWS endpoint."
+    )(function)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -255,16 +271,7 @@ def _log_groups(stack: StackClient, function: str | None) -> list[str]:
 @click.argument("function", required=False)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
 @click.option("--since", default=600, show_default=True, help="Start this many seconds ago.")
-@click.option(
-    "--endpoint", default="http://127.0.0.1:4566", show_default=True, help="The running stack's AWS endpoint."
-)
-@click.option(
-    "--template",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_TEMPLATE,
-    show_default=True,
-    help="SAM template the stack runs.",
-)
+@running_stack_options
 def logs(function: str | None, follow: bool, since: int, endpoint: str, template: Path) -> None:
     """Print a function's log lines (all functions without FUNCTION), as `aws logs tail` does.
 
@@ -297,16 +304,44 @@ def logs(function: str | None, follow: bool, since: int, endpoint: str, template
 
 
 @main.command()
+@click.argument("job")
 @click.option(
-    "--endpoint", default="http://127.0.0.1:4566", show_default=True, help="The running stack's AWS endpoint."
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help=f"Run this attempt with another value ({', '.join(REPROCESS_OVERRIDABLE)}).",
 )
-@click.option(
-    "--template",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_TEMPLATE,
-    show_default=True,
-    help="SAM template the stack runs.",
-)
+@running_stack_options
+def reprocess(job: str, parameters: tuple[str, ...], endpoint: str, template: Path) -> None:
+    """Run a finished job again (JOB is its id or its upload's key), as a new attempt.
+
+    The job keeps its id; its record counts the attempts, and its outputs become what this
+    attempt makes. A duplicate of the upload's original event stays a harmless duplicate."""
+    stack = StackClient(bind_template(template), endpoint)
+    try:
+        overrides = parse_overrides(parameters)
+        declarations = stack.template.raw.get("Parameters", {})
+        for name, value in overrides.items():
+            if name not in REPROCESS_OVERRIDABLE:
+                raise ParameterError(f"{name} cannot change per run; these can: {', '.join(REPROCESS_OVERRIDABLE)}")
+            check_parameter(name, declarations[name], value)
+    except ParameterError as err:
+        raise CommandError(f"--parameter {err}") from err
+    try:
+        record = stack.find_job(job)
+    except EndpointConnectionError as err:
+        raise CommandError(f"no MediaFlow stack answers at {endpoint} (start one with `mediaflow up`)") from err
+    if record is None:
+        raise CommandError(f"no job with the id or upload key {job!r}")
+    if record.get("status") not in FINISHED_JOB_STATUSES:
+        raise CommandError(f"job {record['jobId']} is still {record.get('status')}: reprocess it once it has finished")
+    execution_arn = stack.reprocess(record, overrides)
+    console.print(f"{record['key']}: attempt {int(record.get('attempt', 1)) + 1} → {execution_arn}")
+
+
+@main.command()
+@running_stack_options
 def replay(endpoint: str, template: Path) -> None:
     """Start the workflow for every upload event in the intake's dead-letter queue.
 

@@ -18,7 +18,7 @@ import boto3
 from botocore.config import Config
 
 from mediaflow.template import REGION, Template
-from mediaflow_shared.contract.job import job_from_event
+from mediaflow_shared.contract.job import job_from_event, reprocess_event
 from mediaflow_shared.contract.layout import Layout
 from mediaflow_shared.contract.record import (
     FINISHED_EXECUTION_STATUSES,
@@ -183,3 +183,22 @@ class StackClient:
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
                 replayed.append((event, started["executionArn"]))
         return replayed
+
+    # -- reprocessing ----------------------------------------------------------------------
+
+    def find_job(self, job_id_or_key: str) -> JobRecord | None:
+        """A job by its id, or the newest job of an upload key."""
+        record = self.job(job_id_or_key)
+        if record is not None:
+            return record
+        matches = [job for job in self.jobs() if job.get("key") == job_id_or_key]
+        return max(matches, key=lambda job: job.get("startedAt", "")) if matches else None
+
+    def reprocess(self, record: JobRecord, overrides: dict[str, str] | None = None) -> str:
+        """Start the next attempt of a finished job; returns its execution ARN."""
+        attempt = int(record.get("attempt", 1)) + 1
+        event = reprocess_event(record, attempt, overrides)
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn, name=f"reprocess-{uuid.uuid4()}", input=json.dumps(event)
+        )
+        return started["executionArn"]

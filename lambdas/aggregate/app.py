@@ -20,7 +20,7 @@ from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, JobDocument,
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.errors import DetectionIncomplete
 from mediaflow_shared.images import open_upright
-from mediaflow_shared.storage import read_json, read_upload, s3_client, write_object
+from mediaflow_shared.storage import delete_other_objects, read_json, read_upload, s3_client, write_object
 
 logger = Logger()
 tracer = Tracer()
@@ -82,6 +82,9 @@ def aggregate(document: JobDocument) -> Results:
         key = keys.annotated_frame(job_id, frame_labels, frame["index"])
         write_object(bucket, key, jpeg(image), "image/jpeg")
         annotated.append({"label": ", ".join(frame_labels), "key": key, "time": frame["time"]})
+
+    # A reprocess may see other labels: the annotated frames of earlier attempts go.
+    delete_other_objects(bucket, keys.annotated_frames(job_id), keep={a["key"] for a in annotated})
 
     sheet_key, sheet_frames = None, 0
     if is_video and frames:

@@ -20,15 +20,16 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 from execution_view import graph_of, state_timeline
-from schemas import NEXT_TOKEN, UPLOAD_REQUEST
+from schemas import NEXT_TOKEN, REPROCESS_RANGES, REPROCESS_REQUEST, UPLOAD_REQUEST
 
 from mediaflow_shared.contract.failures import failure_reason
+from mediaflow_shared.contract.job import reprocess_event
 from mediaflow_shared.contract.layout import layout
-from mediaflow_shared.contract.record import JOB_INDEX, RECORD_TYPE, JobRecord, record_from_item
+from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JOB_INDEX, RECORD_TYPE, JobRecord, record_from_item
 from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.storage import s3_client
 
@@ -108,6 +109,7 @@ def _job_summary(record: JobRecord) -> dict[str, Any]:
     return {
         "jobId": record["jobId"],
         "executionArn": record.get("executionArn"),
+        "attempt": int(record.get("attempt", 1)),
         "status": record.get("status"),
         "key": record.get("key"),
         "kind": record.get("kind"),
@@ -209,6 +211,30 @@ def get_job(job_id: str) -> dict[str, Any]:
         "outputs": _output_files(job_id),
         "results": _results(record),
     }
+
+
+@app.post("/jobs/<job_id>/reprocess")
+def reprocess(job_id: str) -> tuple[dict[str, Any], int]:
+    """Start a new attempt of a finished job, optionally with other rendition settings."""
+    body = _json(app.current_event.body or "{}", "the body")
+    _valid(body, REPROCESS_REQUEST, "overrides may set RenditionWidths, RenditionFormats, ImageFilters or qualities")
+    overrides = body.get("overrides") or {}
+    for name, (low, high) in REPROCESS_RANGES.items():
+        if name in overrides and not low <= int(overrides[name]) <= high:
+            raise BadRequestError(f"{name} must be between {low} and {high}")
+    item = _table().get_item(Key={"jobId": job_id}).get("Item")
+    if item is None:
+        raise NotFoundError(f"no job {job_id}")
+    record = record_from_item(item)
+    if record.get("status") not in FINISHED_JOB_STATUSES:
+        raise ServiceError(409, f"job {job_id} is still {record.get('status')}: reprocess it once it has finished")
+    attempt = int(record.get("attempt", 1)) + 1
+    started = _sfn().start_execution(
+        stateMachineArn=settings().state_machine_arn,
+        name=f"reprocess-{uuid.uuid4()}",
+        input=json.dumps(reprocess_event(record, attempt, overrides)),
+    )
+    return {"jobId": job_id, "attempt": attempt, "executionArn": started["executionArn"]}, 202
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")

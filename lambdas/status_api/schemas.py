@@ -15,6 +15,33 @@ UPLOAD_REQUEST = {
     "required": ["filename", "contentType"],
 }
 
+# POST /jobs/{id}/reprocess: template parameters this attempt runs with instead of the stack's.
+# The patterns and ranges are the template's own (tests/unit/test_contract.py compares them).
+REPROCESS_REQUEST = {
+    "type": "object",
+    "properties": {
+        "overrides": {
+            "type": "object",
+            "properties": {
+                "RenditionWidths": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"},
+                "RenditionFormats": {"type": "string", "pattern": "^(jpeg|webp)(,(jpeg|webp))*$"},
+                "ImageFilters": {
+                    "type": "string",
+                    "pattern": "^((grayscale|blur|sharpen)(,(grayscale|blur|sharpen))*)?$",
+                },
+                "JpegQuality": {"type": "string", "pattern": "^[0-9]+$"},
+                "WebpQuality": {"type": "string", "pattern": "^[0-9]+$"},
+                "WebpMethod": {"type": "string", "pattern": "^[0-9]+$"},
+            },
+            "additionalProperties": False,
+        }
+    },
+    "additionalProperties": False,
+}
+
+# The number parameters' MinValue and MaxValue in the template.
+REPROCESS_RANGES = {"JpegQuality": (1, 95), "WebpQuality": (1, 100), "WebpMethod": (0, 6)}
+
 # The ByStartedAt index's LastEvaluatedKey, as GET /jobs hands it out (base64 JSON).
 NEXT_TOKEN = {
     "type": "object",

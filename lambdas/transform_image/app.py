@@ -20,7 +20,7 @@ from mediaflow_shared.contract.job import Rendition as RenditionRecord
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import CorruptMedia
-from mediaflow_shared.storage import read_upload, s3_client
+from mediaflow_shared.storage import delete_other_objects, read_upload, s3_client
 
 logger = Logger()
 tracer = Tracer()
@@ -46,6 +46,8 @@ def upload_all(job: Job, renditions: list[Rendition]) -> list[RenditionRecord]:
         for key in written:
             s3.delete_object(Bucket=bucket, Key=key)
         raise
+    # A reprocess with other widths or formats: the renditions of earlier attempts go.
+    delete_other_objects(bucket, layout().renditions(job["jobId"]), keep=set(written))
     return [
         {"key": key, "width": r.width, "height": r.height, "format": r.format, "bytes": len(r.data)}
         for key, r in zip(written, renditions, strict=True)
@@ -60,7 +62,7 @@ def handler(document: dict[str, Any], context: LambdaContext) -> list[RenditionR
     job = document["job"]
     data = read_upload(job)
     try:
-        renditions = make_renditions(data, RenditionSpec.from_settings(settings()))
+        renditions = make_renditions(data, RenditionSpec.from_settings(settings().with_overrides(job.get("overrides"))))
     except (OSError, SyntaxError, ValueError, struct.error) as err:  # Pillow's errors for damaged data
         raise CorruptMedia(f"{job['key']} cannot be decoded: {err}") from err
     outputs = upload_all(job, renditions)

@@ -268,3 +268,14 @@ def test_a_finished_job_fits_a_360_px_phone_with_readable_text(
     assert text_height >= 9, f"graph text is {text_height}px tall"
     _shot(phone, "phone-job")
     context.close()
+
+
+def test_reprocess_a_failed_job_from_the_page(page: Page, page_url: str, stack: LocalStack) -> None:
+    failed = run_upload(stack, b"", "uploads/empty for the page.jpg")
+    page.goto(f"{page_url}#job={failed.job['jobId']}")
+    expect(page.locator("#job-status")).to_have_text("FAILED", timeout=30_000)
+    page.get_by_role("button", name="Reprocess").click()
+    expect(page.locator("#job-summary")).to_contain_text("attempt 2", timeout=30_000)
+    expect(page.locator("#job-status")).to_have_text("FAILED", timeout=60_000)  # still empty: fails again, named
+    expect(page.locator("#failure-error")).to_have_text("EmptyMedia")
+    _shot(page, "reprocessed-job")

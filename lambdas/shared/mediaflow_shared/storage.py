@@ -74,6 +74,17 @@ def write_object(bucket: str, key: str, body: bytes, content_type: str) -> str:
     return key
 
 
+def delete_other_objects(bucket: str, prefix: str, keep: set[str]) -> int:
+    """Delete every object under `prefix` but those in `keep` (what an earlier attempt left)."""
+    s3, deleted = s3_client(), 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        stale = [{"Key": obj["Key"]} for obj in page.get("Contents", []) if obj["Key"] not in keep]
+        if stale:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": stale, "Quiet": True})
+            deleted += len(stale)
+    return deleted
+
+
 def write_json(bucket: str, key: str, document: Any) -> str:
     return write_object(bucket, key, json.dumps(document).encode(), "application/json")
 

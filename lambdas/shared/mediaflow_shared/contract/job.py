@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict
+from urllib.parse import quote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
@@ -38,6 +41,8 @@ class Job(TypedDict):
     versionId: NotRequired[str]
     executionArn: str
     startedAt: str
+    attempt: int  # 1 for the upload's own event; each deliberate reprocess adds one
+    overrides: NotRequired[dict[str, str]]  # template parameters this attempt runs with instead
 
 
 class Media(TypedDict, total=False):
@@ -173,10 +178,50 @@ def job_from_event(
         "size": int(raw.get("size", 0)),
         "executionArn": execution_arn,
         "startedAt": started_at,
+        "attempt": 1,
     }
     if raw.get("version-id"):  # versioned buckets only
         job["versionId"] = raw["version-id"]
+    reprocess = event.get(REPROCESS_FIELD) or {}
+    if reprocess:
+        job["attempt"] = int(reprocess["attempt"])
+        if reprocess.get("overrides"):
+            job["overrides"] = {str(k): str(v) for k, v in reprocess["overrides"].items()}
     return job
+
+
+# A deliberate reprocess is the upload's event plus this field: {"attempt": n, "overrides": {...}}.
+# EventBridge never sends it, so a duplicate of the original event stays attempt 1 (a duplicate).
+REPROCESS_FIELD = "mediaflowReprocess"
+# Template parameters a reprocess may override (TransformImage reads them from the job).
+REPROCESS_OVERRIDABLE = (
+    "RenditionWidths",
+    "RenditionFormats",
+    "ImageFilters",
+    "JpegQuality",
+    "WebpQuality",
+    "WebpMethod",
+)
+
+
+def reprocess_event(job: Mapping[str, Any], attempt: int, overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The "Object Created" event of a recorded job's upload, marked as reprocess `attempt`."""
+    obj: dict[str, Any] = {
+        "key": quote_plus(job["key"], safe="/"),
+        "etag": job["etag"],
+        "size": int(job.get("size", 0)),
+    }
+    if job.get("versionId"):
+        obj["version-id"] = job["versionId"]
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "detail": {"version": "0", "bucket": {"name": job["bucket"]}, "object": obj, "reason": "PutObject"},
+        REPROCESS_FIELD: {"attempt": attempt, "overrides": dict(overrides or {})},
+    }
 
 
 def is_folder_object(job: Job) -> bool:

@@ -42,11 +42,17 @@ class Layout:
     def outputs(self, job_id: str) -> str:
         return f"{self.output_prefix}{job_id}/"
 
+    def renditions(self, job_id: str) -> str:
+        return f"{self.outputs(job_id)}renditions/"
+
     def rendition(self, job_id: str, width: int, extension: str) -> str:
-        return f"{self.outputs(job_id)}renditions/w{width}.{extension}"
+        return f"{self.renditions(job_id)}w{width}.{extension}"
+
+    def annotated_frames(self, job_id: str) -> str:
+        return f"{self.outputs(job_id)}annotated/"
 
     def annotated_frame(self, job_id: str, labels: list[str], frame_index: int) -> str:
-        return f"{self.outputs(job_id)}annotated/{'_'.join(labels)}-{frame_index:06d}.jpg"
+        return f"{self.annotated_frames(job_id)}{'_'.join(labels)}-{frame_index:06d}.jpg"
 
     def contact_sheet(self, job_id: str) -> str:
         return f"{self.outputs(job_id)}contact-sheet.jpg"

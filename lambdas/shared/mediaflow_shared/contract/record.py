@@ -41,6 +41,8 @@ class JobRecord(TypedDict, total=False):
     bucket: str
     key: str
     etag: str
+    size: int
+    attempt: int  # 1, then one more for each deliberate reprocess
     executionArn: str
     startedAt: str
     updatedAt: str

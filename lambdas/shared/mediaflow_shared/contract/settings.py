@@ -9,7 +9,7 @@ changes, so the settings are read once per process.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,7 @@ class Settings:
     output_prefix: str = _env("OUTPUT_PREFIX", "OutputPrefix", default="outputs/")
     work_prefix: str = _env("WORK_PREFIX", "WorkPrefix", default="work/")
     jobs_table: str = _env("JOBS_TABLE", default="")
+    state_machine_arn: str = _env("STATE_MACHINE_ARN", default="")  # the status API starts reprocess attempts
     console_url_prefix: str = _env("CONSOLE_URL_PREFIX", default="")
     allowed_origin: str = _env("ALLOWED_ORIGIN", default="*")  # the status page's origin (CORS)
     # Limits (Validate, the status API's presigned uploads).
@@ -52,6 +53,20 @@ class Settings:
     detection_model_s3_uri: str = _env("DETECTION_MODEL_S3_URI", "DetectionModelS3Uri", default="")
     detection_min_confidence: float = _env("DETECTION_MIN_CONFIDENCE", "DetectionMinConfidence", default=0.5)
     detection_threads: int = _env("DETECTION_THREADS", default=1)
+
+    def with_overrides(self, overrides: dict[str, str] | None) -> Settings:
+        """These settings with some template parameters replaced (a reprocess's own values)."""
+        if not overrides:
+            return self
+        by_parameter = {f.metadata["parameter"]: f for f in fields(self) if f.metadata["parameter"]}
+        unknown = sorted(set(overrides) - set(by_parameter))
+        if unknown:
+            raise ValueError(f"no setting for template parameter(s) {', '.join(unknown)}")
+        changes = {
+            by_parameter[name].name: _parse(value, by_parameter[name].default, by_parameter[name].metadata["env"])
+            for name, value in overrides.items()
+        }
+        return replace(self, **changes)
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
