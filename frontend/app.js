@@ -310,6 +310,7 @@ function renderJob(job) {
   if (job.kind && job.kind !== "unknown") facts.push(` · ${job.kind}`); // unknown: it failed before Validate told
   if (job.media && job.media.width) facts.push(` · ${job.media.width}×${job.media.height} ${job.media.format}`);
   if (job.attempt > 1) facts.push(` · attempt ${job.attempt}`);
+  if (job.costSummary) facts.push(el("span", { id: "job-cost", title: "from this job's own execution history (docs/cost-model.md)" }, ` · cost ${job.costSummary.split(" ")[0]}`));
   if (job.consoleUrl) facts.push(" · ", el("a", { href: job.consoleUrl, target: "_blank", rel: "noopener" }, "execution in the Step Functions console"));
   const summary = [el("p", {}, ...facts)];
   if (job.status === "SUCCEEDED" || job.status === "FAILED") {

@@ -59,10 +59,15 @@ def _unique_names(files: tuple[Path, ...]) -> list[str]:
     return names
 
 
+def _cost(record: JobRecord | None) -> str:
+    """The job's cost in USD, as the workflow computed it from its own history."""
+    return (record or {}).get("costSummary", "").split(" ")[0]
+
+
 def _summary(stack: StackClient, jobs: list[FileJob], output: Path, seconds: float, console: Console) -> int:
     """Copy each job's outputs, print the table and the videos' timelines; returns how many failed."""
     table = Table(title=f"MediaFlow: {len(jobs)} file(s) in {seconds:.1f} s")
-    for column in ("file", "status", "outputs", "detections", "result / reason"):
+    for column in ("file", "status", "outputs", "detections", "cost", "result / reason"):
         table.add_column(column, overflow="fold")  # wrap, never cut: names and paths must stay whole
     failed, timelines = 0, []
     for job in jobs:
@@ -74,7 +79,7 @@ def _summary(stack: StackClient, jobs: list[FileJob], output: Path, seconds: flo
             sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
             detail = f"{destination}" + (f"  ({', '.join(sizes)})" if sizes else "")
             labels = record.get("topLabels", "") if record else ""
-            table.add_row(job.name, f"[green]{job.status}[/]", str(len(copied)), labels, detail)
+            table.add_row(job.name, f"[green]{job.status}[/]", str(len(copied)), labels, _cost(record), detail)
             timelines += [f"{job.name}: {line}" for line in _timeline_lines(destination)]
             continue
         failed += 1
@@ -83,7 +88,7 @@ def _summary(stack: StackClient, jobs: list[FileJob], output: Path, seconds: flo
         else:  # the job record has the cause in words (RecordFailure); the execution's is a Lambda error document
             cause = (record or {}).get("failureMessage") or job.execution.get("cause", "")
             reason = f"{job.execution.get('error')}: {cause}"
-        table.add_row(job.name, f"[red]{job.status}[/]", "0", "", reason)
+        table.add_row(job.name, f"[red]{job.status}[/]", "0", "", _cost(record), reason)
     console.print(table)
     for line in timelines:
         console.print(line)

@@ -18,6 +18,7 @@ from results import best_frame_per_label, describe_outputs, label_summary, timel
 
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, JobDocument, Results, job_step
 from mediaflow_shared.contract.layout import layout
+from mediaflow_shared.cost import cost_at_success, describe_usd
 from mediaflow_shared.errors import DetectionIncomplete
 from mediaflow_shared.images import open_upright
 from mediaflow_shared.storage import delete_other_objects, read_json, read_upload, s3_client, write_object
@@ -107,7 +108,7 @@ def aggregate(document: JobDocument) -> Results:
         "contactSheet": sheet_key,
     }
     results_key = write_object(bucket, keys.results(job_id), json.dumps(results, indent=1).encode(), "application/json")
-    return {
+    summary: Results = {
         "resultsKey": results_key,
         "renditions": renditions,
         "labels": labels[:10],
@@ -118,6 +119,8 @@ def aggregate(document: JobDocument) -> Results:
         "annotated": [a["key"] for a in annotated],
         "contactSheet": sheet_key,
     }
+    cost = cost_at_success(document, summary)
+    return {**summary, "cost": cost.as_dict(), "costSummary": describe_usd(cost.usd)}
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mediaflow_shared.contract.failures import failure_message
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Failure, Job, job_step
 from mediaflow_shared.contract.layout import layout
+from mediaflow_shared.cost import cost_at_failure, describe_usd
 from mediaflow_shared.storage import s3_client
 
 logger = Logger()
@@ -37,8 +38,11 @@ def discard(job: Job) -> int:
 def handler(document: dict[str, Any], context: LambdaContext) -> Failure:
     deleted = discard(document["job"])
     logger.info("partial outputs discarded", extra={"deleted": deleted})
+    cost = cost_at_failure(document)
     return {
         "message": failure_message(document.get("error", {})),
         "kind": document.get("media", {}).get("kind", "unknown"),
         "discarded": deleted,
+        "cost": cost.as_dict(),
+        "costSummary": describe_usd(cost.usd),
     }

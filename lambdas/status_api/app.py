@@ -117,6 +117,7 @@ def _job_summary(record: JobRecord) -> dict[str, Any]:
         "updatedAt": record.get("updatedAt"),
         "error": record.get("error"),
         "topLabels": record.get("topLabels"),
+        "costSummary": record.get("costSummary"),
     }
 
 

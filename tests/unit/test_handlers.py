@@ -20,6 +20,7 @@ from PIL import Image
 from mediaflow.samples import pan_zoom_video
 from mediaflow_shared.contract.job import job_id_for
 from mediaflow_shared.contract.settings import settings
+from mediaflow_shared.cost import JobCost
 from mediaflow_shared.errors import (
     CorruptMedia,
     DetectionFailed,
@@ -242,7 +243,9 @@ def test_aggregate_refuses_to_succeed_with_missing_batches(s3: Any) -> None:
         _load("aggregate").handler(document, Context())
 
 
-def test_discard_partial_outputs_removes_the_jobs_outputs_and_work_files_only(s3: Any) -> None:
+def test_discard_partial_outputs_removes_the_jobs_outputs_and_work_files_only(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for key in (
         "outputs/job1/results.json",
         "work/job1/frames/f000000.jpg",
@@ -252,8 +255,17 @@ def test_discard_partial_outputs_removes_the_jobs_outputs_and_work_files_only(s3
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     cause = json.dumps({"errorType": "CorruptMedia", "errorMessage": "x.jpg cannot be decoded", "stackTrace": ["..."]})
     document = {"job": JOB, "error": {"Error": "CorruptMedia", "Cause": cause}, "media": {"kind": "image"}}
-    result = _load("discard_partial_outputs").handler(document, Context())
-    assert result["failure"] == {"message": "x.jpg cannot be decoded", "kind": "image", "discarded": 2}
+    discard = _load("discard_partial_outputs")
+    cost = JobCost(7, 3, 0.5, 2, 2, 3, 1)  # the job's own history is not in this test's moto
+    monkeypatch.setattr(discard, "cost_at_failure", lambda document: cost)
+    result = discard.handler(document, Context())
+    assert {k: result["failure"][k] for k in ("message", "kind", "discarded")} == {
+        "message": "x.jpg cannot be decoded",
+        "kind": "image",
+        "discarded": 2,
+    }
+    assert result["failure"]["cost"]["usd"] == round(cost.usd, 8)
+    assert result["failure"]["costSummary"].startswith(f"${cost.usd:.6f}")
     assert result["job"] == JOB and result["error"] == document["error"], "the job passes through whole"
     remaining = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert remaining == ["outputs/job2/results.json", "uploads/keep.jpg"]

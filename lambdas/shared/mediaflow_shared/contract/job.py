@@ -108,6 +108,8 @@ class Frames(TypedDict):
 
 class Results(TypedDict):
     resultsKey: str
+    cost: NotRequired[dict[str, Any]]  # mediaflow_shared.cost.JobCost.as_dict()
+    costSummary: NotRequired[str]
     renditions: list[Rendition]
     labels: list[dict[str, Any]]
     topLabels: str
@@ -122,6 +124,8 @@ class Failure(TypedDict):
     message: str  # the cause in words
     kind: str  # the media kind, or "unknown" when the job failed before Validate knew it
     discarded: NotRequired[int]  # partial outputs and work files deleted
+    cost: NotRequired[dict[str, Any]]
+    costSummary: str
 
 
 class JobDocument(TypedDict, total=False):
@@ -142,7 +146,11 @@ class BatchItem(TypedDict):
 
 
 # What the failure path reports if DiscardPartialOutputs itself could not describe the failure.
-UNDESCRIBED_FAILURE: Failure = {"message": "(see the job's execution history for the cause)", "kind": "unknown"}
+UNDESCRIBED_FAILURE: Failure = {
+    "message": "(see the job's execution history for the cause)",
+    "kind": "unknown",
+    "costSummary": "(not computed)",
+}
 
 # Powertools Logger's correlation id: every step's event carries the job.
 CORRELATION_ID_PATH = "job.executionArn"

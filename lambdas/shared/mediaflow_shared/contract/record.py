@@ -57,6 +57,8 @@ class JobRecord(TypedDict, total=False):
     error: str
     errorCause: str
     failureMessage: str
+    # RecordSuccess and RecordFailure: what the job cost, in words (mediaflow_shared.cost).
+    costSummary: str
 
 
 # What RecordJob's conditional put fails with when the job exists: the event is a duplicate.
