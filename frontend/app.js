@@ -303,6 +303,68 @@ async function renderEmails(jobId) {
     el("strong", {}, m.subject), el("div", { class: "muted" }, `to ${m.to}, ${m.date}`), el("pre", {}, m.body))));
 }
 
+// ---- execution view: states with their input, output, times and attempts; a Gantt; the events ----
+
+const IO_PREVIEW = 1500; // characters of a state's input or output shown before "Show all"
+const ms = (value) => (value === undefined || value === null ? "–" : value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(2)} s`);
+
+function prettyJson(text) {
+  if (text === null || text === undefined) return "";
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; } // truncated: as it is
+}
+
+function ioBlock(label, text, truncated) {
+  const full = prettyJson(text) + (truncated ? "\n… (cut at 20,000 characters: the execution history has it all)" : "");
+  const pre = el("pre", { class: "io" }, full.length > IO_PREVIEW ? `${full.slice(0, IO_PREVIEW)}…` : full);
+  const more = full.length > IO_PREVIEW
+    ? el("button", { type: "button", class: "link", onclick: (event) => { pre.textContent = full; event.target.remove(); } }, "Show all")
+    : "";
+  return el("div", {}, el("strong", {}, label), pre, more);
+}
+
+function renderStates(states) {
+  $("#state-rows").replaceChildren(...states.map((s, index) => {
+    const failures = s.failures || [];
+    const attempts = s.attempts > 1 || failures.length
+      ? el("div", {}, `${s.attempts} attempt${s.attempts === 1 ? "" : "s"}`,
+        el("ul", { class: "failures" }, failures.map((f) => el("li", {}, el("span", { class: "error-name" }, f.error || "error"), f.cause ? `: ${f.cause.slice(0, 160)}` : ""))))
+      : s.attempts ? "1" : "";
+    const details = el("details", { class: "io-details" }, el("summary", {}, "input / output"),
+      ioBlock("Input", s.input, s.inputTruncated), s.output !== null ? ioBlock("Output", s.output, s.outputTruncated) : "");
+    return el("tr", { class: s.status, "data-state-row": s.name, "data-index": index },
+      el("td", {}, el("div", {}, s.name), el("div", { class: "muted" }, when(s.enteredAt)), details),
+      el("td", {}, s.status, s.error ? el("div", { class: "error-name" }, s.error) : ""),
+      el("td", { class: "duration" }, ms(s.durationMs)),
+      el("td", {}, attempts));
+  }));
+  renderGantt(states);
+}
+
+// Where durations matter (a video's Map iterations): each state entered, as a bar on one time axis.
+function renderGantt(states) {
+  const times = states.flatMap((s) => [s.enteredAt, s.exitedAt]).filter(Boolean).map((t) => new Date(t).getTime());
+  if (!times.length) { $("#gantt").replaceChildren(); return; }
+  const start = Math.min(...times), end = Math.max(...times, start + 1);
+  const span = end - start;
+  $("#gantt").replaceChildren(...states.map((s) => {
+    const from = new Date(s.enteredAt).getTime() - start;
+    const to = (s.exitedAt ? new Date(s.exitedAt).getTime() : end) - start;
+    return el("div", { class: "gantt-row", role: "listitem" },
+      el("span", { class: "gantt-label", title: s.name }, s.name),
+      el("div", { class: "gantt-track" }, el("span", {
+        class: `gantt-bar ${s.status}`, title: `${s.name}: ${ms(s.durationMs)}`, "aria-label": `${s.name} ${ms(s.durationMs)}`,
+        style: `left:${(100 * from) / span}%;width:${Math.max(0.4, (100 * (to - from)) / span)}%`,
+      })));
+  }), el("div", { class: "bar-scale muted" }, el("span", {}, "0"), el("span", {}, ms(span))));
+}
+
+function renderEvents(events) {
+  $("#event-count").textContent = String(events.length);
+  $("#event-rows").replaceChildren(...events.map((e) => el("tr", {},
+    el("td", {}, String(e.id)), el("td", {}, e.type), el("td", {}, e.previousEventId === undefined || e.previousEventId === null ? "" : String(e.previousEventId)),
+    el("td", {}, new Date(e.timestamp).toISOString().replace("T", " ").replace("Z", "")))));
+}
+
 function renderJob(job) {
   $("#job-title").textContent = fileName(job.key) || job.jobId;
   $("#job-title").title = job.key || job.jobId;
@@ -324,9 +386,8 @@ function renderJob(job) {
     failure.replaceChildren(el("strong", { id: "failure-error" }, job.failure.error), ": ", job.failure.reason, el("br"), el("span", { class: "muted" }, job.failure.message));
   }
   drawGraph(job.graph, job.states);
-  $("#timeline").replaceChildren(...job.states.map((s) => el("li", { class: s.status },
-    `${s.name}: ${s.status}`, s.error ? ` (${s.error})` : "", s.attempts > 1 ? `, ${s.attempts} attempts` : "",
-    el("span", { class: "muted" }, ` ${when(s.enteredAt)}`))));
+  renderStates(job.states);
+  renderEvents(job.events || []);
   $("#renditions-block").hidden = job.renditions.length === 0;
   $("#renditions").replaceChildren(...job.renditions.map((r) => el("figure", {},
     el("a", { href: r.url, download: "" }, el("img", { src: r.url, alt: `${r.width} pixels wide ${r.format}`, loading: "lazy" })),

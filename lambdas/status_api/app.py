@@ -23,7 +23,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
-from execution_view import graph_of, state_timeline
+from execution_view import event_table, graph_of, state_timeline
 from schemas import NEXT_TOKEN, REPROCESS_RANGES, REPROCESS_REQUEST, UPLOAD_REQUEST
 
 from mediaflow_shared.contract.failures import failure_reason
@@ -207,6 +207,7 @@ def get_job(job_id: str) -> dict[str, Any]:
         "media": record.get("media"),
         "failure": _failure(record),
         "states": state_timeline(events),
+        "events": event_table(events),
         "graph": graph_of(definition),
         "renditions": [{**r, "url": _presigned_get(r["key"])} for r in renditions],
         "outputs": _output_files(job_id),

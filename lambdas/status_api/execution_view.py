@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_IO_CHARS = 20_000  # a state's input or output shown on the page; the history holds all of it
+MAX_CAUSE_CHARS = 1_000
+MAX_EVENTS = 2_000
+
+
+def _clip(text: str | None, limit: int) -> tuple[str | None, bool]:
+    if text is None or len(text) <= limit:
+        return text, False
+    return text[:limit], True
+
+
+def event_table(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The console's event table: id, type, previous id and time of each history event."""
+    return [
+        {
+            "id": event["id"],
+            "previousEventId": event.get("previousEventId"),
+            "type": event["type"],
+            "timestamp": event["timestamp"].isoformat()
+            if hasattr(event["timestamp"], "isoformat")
+            else event["timestamp"],
+        }
+        for event in events[:MAX_EVENTS]
+    ]
+
 
 def state_timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every state entered, in order, with its times, status and (if any) error.
@@ -33,6 +58,7 @@ def state_timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     entry["exitedAt"] = event["timestamp"]
             continue
         if "stateEnteredEventDetails" in event:
+            state_input, clipped = _clip(event["stateEnteredEventDetails"].get("input"), MAX_IO_CHARS)
             entry = {
                 "name": event["stateEnteredEventDetails"]["name"],
                 "type": kind.removesuffix("StateEntered"),
@@ -40,6 +66,11 @@ def state_timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "enteredAt": event["timestamp"],
                 "exitedAt": None,
                 "attempts": 0,
+                "failures": [],  # each failed attempt: error and cause (retried, caught, or final)
+                "input": state_input,
+                "inputTruncated": clipped,
+                "output": None,
+                "outputTruncated": False,
             }
             states.append(entry)
             open_by_event[event["id"]] = entry
@@ -54,14 +85,25 @@ def state_timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
             entry["status"] = "failed"
             entry["error"] = details.get("error")
+            cause, _ = _clip(details.get("cause"), MAX_CAUSE_CHARS)
+            entry["failures"].append({"error": details.get("error"), "cause": cause, "at": event["timestamp"]})
         elif "stateExitedEventDetails" in event:
             entry["exitedAt"] = event["timestamp"]
+            entry["output"], entry["outputTruncated"] = _clip(
+                event["stateExitedEventDetails"].get("output"), MAX_IO_CHARS
+            )
             if entry["status"] != "failed":
                 entry["status"] = "succeeded"
+            elif entry["failures"] and entry["attempts"] > len(entry["failures"]):
+                entry["status"] = "succeeded"  # failed attempts, then one that succeeded: retried, not failed
     for entry in states:
+        if entry["enteredAt"] is not None and entry["exitedAt"] is not None:
+            entry["durationMs"] = round((entry["exitedAt"] - entry["enteredAt"]).total_seconds() * 1000)
         for field in ("enteredAt", "exitedAt"):
             if entry[field] is not None and not isinstance(entry[field], str):
                 entry[field] = entry[field].isoformat()
+        for failure in entry["failures"]:
+            failure["at"] = failure["at"].isoformat() if hasattr(failure["at"], "isoformat") else failure["at"]
     return states
 
 

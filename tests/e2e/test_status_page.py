@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +133,7 @@ def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
     boxes = _boxes(page, "DiscardPartialOutputs", "RecordFailure", "JobFailed", "ExtractFrames")
     failure_column = {_centre_x(boxes[name]) for name in ("DiscardPartialOutputs", "RecordFailure", "JobFailed")}
     assert len(failure_column) == 1 and failure_column.pop() > _centre_x(boxes["ExtractFrames"])
+    assert _crossings(_drawn_edges(page)) == [], "no edge of a failed job's workflow crosses another"
     _shot(page, "job-failed")
 
 
@@ -183,6 +185,7 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     boxes = _boxes(page, *descent)
     rows = [boxes[name]["y"] for name in descent]
     assert rows == sorted(rows) and len(set(rows)) == len(rows)
+    assert _crossings(_drawn_edges(page)) == [], "no edge of the video's workflow crosses another"
     _shot(page, "video-job")
 
 
@@ -279,3 +282,76 @@ def test_reprocess_a_failed_job_from_the_page(page: Page, page_url: str, stack: 
     expect(page.locator("#job-status")).to_have_text("FAILED", timeout=60_000)  # still empty: fails again, named
     expect(page.locator("#failure-error")).to_have_text("EmptyMedia")
     _shot(page, "reprocessed-job")
+
+
+def _drawn_edges(page: Page) -> list[dict[str, float]]:
+    lines = page.evaluate(
+        "() => [...document.querySelectorAll('#graph line')].map(l => ({"
+        "x1: +l.getAttribute('x1'), y1: +l.getAttribute('y1'), x2: +l.getAttribute('x2'), y2: +l.getAttribute('y2')}))"
+    )
+    assert lines, "the graph draws its edges"
+    return lines
+
+
+def _crossings(lines: list[dict[str, float]]) -> list[tuple[int, int]]:
+    """Pairs of drawn edges that cross (edges meeting at a shared box do not count)."""
+
+    def orientation(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
+        return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+    found = []
+    for i, a in enumerate(lines):
+        for j, b in enumerate(lines[i + 1 :], i + 1):
+            ends_a = {(a["x1"], a["y1"]), (a["x2"], a["y2"])}
+            if ends_a & {(b["x1"], b["y1"]), (b["x2"], b["y2"])}:
+                continue
+            d1 = orientation(a["x1"], a["y1"], a["x2"], a["y2"], b["x1"], b["y1"])
+            d2 = orientation(a["x1"], a["y1"], a["x2"], a["y2"], b["x2"], b["y2"])
+            d3 = orientation(b["x1"], b["y1"], b["x2"], b["y2"], a["x1"], a["y1"])
+            d4 = orientation(b["x1"], b["y1"], b["x2"], b["y2"], a["x2"], a["y2"])
+            if d1 * d2 < 0 and d3 * d4 < 0:
+                found.append((i, j))
+    return found
+
+
+def test_the_execution_view_shows_what_the_console_shows(
+    page: Page, page_url: str, stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transform = function_pool(stack, "TransformImageFunction")
+    real_invoke, calls = transform.invoke, []
+
+    def flaky_invoke(payload: bytes) -> Any:  # a Lambda service error on the first attempt: retried
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("simulated Lambda service failure")
+        return real_invoke(payload)
+
+    monkeypatch.setattr(transform, "invoke", flaky_invoke)
+    run = run_upload(stack, samples["rocket.jpg"].read_bytes() + b"view", "uploads/console view.jpg")
+    assert run.status == "SUCCEEDED"
+    api = page.request.get(f"{page_url}api/jobs/{run.job['jobId']}").json()
+    page.goto(f"{page_url}#job={run.job['jobId']}")
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=30_000)
+
+    rows = page.locator("#state-rows tr")
+    expect(rows).to_have_count(len(api["states"]))
+    transform_row = page.locator('#state-rows tr[data-state-row="TransformImage"]')
+    expect(transform_row).to_contain_text("2 attempts")
+    expect(transform_row).to_contain_text("Lambda.ServiceException")
+    expect(transform_row.locator(".duration")).to_have_text(re.compile(r"^\d+(\.\d+)? m?s$"))
+    validate_row = page.locator('#state-rows tr[data-state-row="Validate"]')
+    validate_row.locator("summary").click()
+    expect(validate_row.locator("pre.io").first).to_contain_text('"job"')  # its input: the job document
+    expect(validate_row.locator("pre.io").nth(1)).to_contain_text('"media"')  # its output adds the media
+    first = page.locator('#state-rows tr[data-state-row="DescribeUpload"]')
+    first.locator("summary").click()
+    expect(first.locator("pre.io").first).to_contain_text('"detail-type": "Object Created"')
+
+    expect(page.locator("#gantt .gantt-bar")).to_have_count(len(api["states"]))
+    page.locator("#events-block summary").click()
+    expect(page.locator("#event-count")).to_have_text(str(len(api["events"])))
+    expect(page.locator("#event-rows tr")).to_have_count(len(api["events"]))
+    expect(page.locator("#event-rows tr").first).to_contain_text("ExecutionStarted")
+
+    assert _crossings(_drawn_edges(page)) == [], "no edge of the drawn workflow crosses another"
+    _shot(page, "execution-view")
