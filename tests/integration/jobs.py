@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -58,3 +59,14 @@ def function_error(error_type: str, message: str) -> Any:
 
     body = {"errorType": error_type, "errorMessage": message, "stackTrace": []}
     return InvocationResult(json.dumps(body).encode(), "Unhandled")
+
+
+def finished(stack: LocalStack, execution_arn: str, timeout: float = 90) -> dict[str, Any]:
+    """The execution once it has ended (DescribeExecution), waiting for it."""
+    sfn, deadline = stack.client("stepfunctions"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.1)
+    raise TimeoutError(execution_arn)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mediaflow.stack import LocalStack
-from tests.integration.jobs import emails_about, run_upload
+from tests.integration.jobs import emails_about, finished, run_upload
 
 pytestmark = pytest.mark.integration
 
@@ -21,24 +21,14 @@ def _entered(stack: LocalStack, execution_arn: str) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
 
 
-def _finished(stack: LocalStack, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
-    sfn, deadline = stack.client("stepfunctions"), time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.1)
-    raise TimeoutError(execution_arn)
-
-
 def _replay(stack: LocalStack, event: dict[str, Any], key: str, name: str) -> list[str]:
     event = json.loads(json.dumps(event))
     event["detail"]["object"]["key"] = key
     started = stack.client("stepfunctions").start_execution(
         stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(event)
     )
-    finished = _finished(stack, started["executionArn"])
-    assert finished["status"] == "SUCCEEDED", finished
+    ended = finished(stack, started["executionArn"])
+    assert ended["status"] == "SUCCEEDED", ended
     return _entered(stack, started["executionArn"])
 
 
@@ -63,7 +53,7 @@ def test_every_replay_of_an_odd_key_is_a_duplicate(stack: LocalStack, samples: d
         time.sleep(0.2)
     executions = stack.executions_for(key)
     assert len(executions) == 6
-    newest = _finished(stack, executions[-1]["executionArn"])
+    newest = finished(stack, executions[-1]["executionArn"])
     assert newest["status"] == "SUCCEEDED"
     assert _entered(stack, newest["executionArn"]) == ["DescribeUpload", "RecordJob", "DuplicateEvent"]
     assert len(emails_about(stack, first.job["jobId"])) == 1

@@ -7,26 +7,15 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from mediaflow.stack import LocalStack
-from mediaflow.web import StatusPageServer
-from tests.integration.jobs import emails_about, run_upload
+from tests.integration.jobs import emails_about, finished, run_upload
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def api(stack: LocalStack) -> Iterator[str]:
-    server = StatusPageServer(stack, port=0).start()
-    yield f"{server.url}api"
-    server.stop()
 
 
 def _mediaflow(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,16 +26,6 @@ def _mediaflow(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         env={**os.environ, "COLUMNS": "300"},
     )
-
-
-def _finished(stack: LocalStack, execution_arn: str) -> dict[str, Any]:
-    sfn, deadline = stack.client("stepfunctions"), time.monotonic() + 90
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.2)
-    raise TimeoutError(execution_arn)
 
 
 def _rendition_keys(stack: LocalStack, job_id: str) -> list[str]:
@@ -68,7 +47,7 @@ def test_reprocess_with_other_widths_is_a_new_attempt_of_the_same_job(
     completed = _mediaflow("reprocess", job_id, "--parameter", "RenditionWidths=200", "--endpoint", stack.endpoint)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.startswith("uploads/again.jpg: attempt 2 → arn:aws:states:")
-    second = _finished(stack, completed.stdout.rsplit(" ", 1)[-1].strip())
+    second = finished(stack, completed.stdout.rsplit(" ", 1)[-1].strip())
     assert second["status"] == "SUCCEEDED"
     record = stack.job(job_id)
     assert record is not None and record["attempt"] == "2" and record["executionArn"] == second["executionArn"]
@@ -79,7 +58,7 @@ def test_reprocess_with_other_widths_is_a_new_attempt_of_the_same_job(
     replay = stack.client("stepfunctions").start_execution(
         stateMachineArn=stack.state_machine_arn, name="again-original", input=first.execution["input"]
     )
-    _finished(stack, replay["executionArn"])
+    finished(stack, replay["executionArn"])
     entered = [
         e["stateEnteredEventDetails"]["name"]
         for e in stack.execution_history(replay["executionArn"])
@@ -116,7 +95,7 @@ def test_the_api_reprocesses_a_failed_job_by_id(api: str, stack: LocalStack, sam
     assert response.status_code == 202, response.text
     started = response.json()
     assert started["attempt"] == 2
-    again = _finished(stack, started["executionArn"])
+    again = finished(stack, started["executionArn"])
     assert again["status"] == "FAILED" and again["error"] == "EmptyMedia"
     assert json.loads(again["input"])["mediaflowReprocess"]["attempt"] == 2
     assert stack.job(failed.job["jobId"])["attempt"] == "2"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,9 @@ import pytest
 import requests
 
 from mediaflow.stack import LocalStack
-from mediaflow.web import StatusPageServer
 from tests.integration.jobs import emails_about, run_upload
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def api(stack: LocalStack) -> Iterator[str]:
-    server = StatusPageServer(stack, port=0).start()
-    yield f"{server.url}api"
-    server.stop()
 
 
 def _post(api: str, path: str, body: Any) -> requests.Response:
