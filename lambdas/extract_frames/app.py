@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -25,7 +25,8 @@ from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Batch, Frames, Jo
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.contract.settings import settings
 from mediaflow_shared.errors import CorruptMedia
-from mediaflow_shared.storage import download_to_temp, s3_client, write_json
+from mediaflow_shared.s3_reader import S3RangeReader
+from mediaflow_shared.storage import s3_client, write_json
 from mediaflow_shared.video import ffmpeg_reason
 
 logger = Logger()
@@ -51,10 +52,10 @@ def plan_batches(frame_count: int, per_batch: int, manifest_key: str) -> list[Ba
     ]
 
 
-def _sampled(path: str, rate: float, duration: float, name: str) -> Iterator[SampledFrame]:
+def _sampled(source: BinaryIO, rate: float, duration: float, name: str) -> Iterator[SampledFrame]:
     """The frames, or CorruptMedia when the data is damaged past what Validate could see."""
     try:
-        yield from sample_frames(path, rate, duration, name)
+        yield from sample_frames(source, rate, duration, name)
     except av.error.FFmpegError as err:
         raise CorruptMedia(f"{name} is damaged part-way through: {ffmpeg_reason(err)}") from err
 
@@ -65,9 +66,9 @@ def extract(job: Job, media: Media) -> Frames:
     rate = config.frame_sample_rate
     s3 = s3_client()
     frames: list[dict[str, Any]] = []
-    with download_to_temp(job) as path, ThreadPoolExecutor(max_workers=8) as uploads:
+    with S3RangeReader(job) as reader, ThreadPoolExecutor(max_workers=8) as uploads:
         pending = []
-        for frame in _sampled(path, rate, float(media["duration"]), job["key"]):
+        for frame in _sampled(reader, rate, float(media["duration"]), job["key"]):
             data, width, height = _frame_jpeg(frame, config.frame_max_width)
             key = keys.frame(job_id, frame.index)
             pending.append(uploads.submit(s3.put_object, Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg"))
@@ -86,6 +87,9 @@ def extract(job: Job, media: Media) -> Frames:
     batches_key = write_json(bucket, keys.frame_batches(job_id), batches)
     inline = len(batches) <= config.inline_map_max_batches
     metrics.add_metric(name="FramesExtracted", unit=MetricUnit.Count, value=len(frames))
+    logger.info(
+        "video read", extra={"bytesFetched": reader.bytes_fetched, "requests": reader.requests, "size": job["size"]}
+    )
     return {
         "manifestKey": manifest_key,
         "batchesKey": batches_key,

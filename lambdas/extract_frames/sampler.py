@@ -15,6 +15,7 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -83,8 +84,8 @@ class _Decoder:
                 self.pending.extend(self.codec.decode(None))  # the next step seeks anyway
 
 
-def sample_frames(path: str, rate: float, duration: float, name: str = "video") -> Iterator[SampledFrame]:
-    with open_container(path, name) as container:
+def sample_frames(source: str | BinaryIO, rate: float, duration: float, name: str = "video") -> Iterator[SampledFrame]:
+    with open_container(source, name) as container:
         stream = container.streams.video[0]
         keyframes = _keyframe_pts(container, stream) or [0]
         decoder = _Decoder(container, stream)

@@ -27,6 +27,7 @@ from mediaflow_shared.errors import (
     MediaTooLarge,
     UnsupportedMediaType,
 )
+from mediaflow_shared.s3_reader import S3RangeReader
 from mediaflow_shared.sniff import (
     SNIFF_BYTES,
     SUPPORTED_IMAGE_FORMATS,
@@ -36,7 +37,7 @@ from mediaflow_shared.sniff import (
     extension_of,
     sniff,
 )
-from mediaflow_shared.storage import download_to_temp, read_upload
+from mediaflow_shared.storage import read_upload
 from mediaflow_shared.video import probe_video
 
 logger = Logger()
@@ -82,8 +83,9 @@ def validate(job: Job) -> Media:
 
 def _probe_video(job: Job) -> dict[str, Any]:
     limits = settings()
-    with download_to_temp(job) as path:
-        info = probe_video(path, job["key"])
+    with S3RangeReader(job) as reader:  # ranged reads: the header, the index (wherever it is) and the end
+        info = probe_video(reader, job["key"])
+    logger.info("video probed", extra={"bytesFetched": reader.bytes_fetched, "size": job["size"]})
     if info.duration > limits.max_video_seconds:
         raise MediaTooLarge(f"{job['key']} lasts {info.duration:.1f} s; the limit is {limits.max_video_seconds} s")
     if info.width * info.height > limits.max_image_pixels:

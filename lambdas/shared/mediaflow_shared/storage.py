@@ -6,10 +6,6 @@ boto3 honours AWS_ENDPOINT_URL, so the same code talks to AWS or to the local em
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -87,20 +83,3 @@ def delete_other_objects(bucket: str, prefix: str, keep: set[str]) -> int:
 
 def write_json(bucket: str, key: str, document: Any) -> str:
     return write_object(bucket, key, json.dumps(document).encode(), "application/json")
-
-
-@contextmanager
-def download_to_temp(job: Job) -> Iterator[str]:
-    """Download the upload (as the event saw it) to a file in /tmp; removed afterwards.
-
-    Videos are read from a file: FFmpeg seeks, and Lambda gives 512 MB-10 GB of /tmp."""
-    handle, path = tempfile.mkstemp(prefix="mediaflow-", dir=os.environ.get("TMPDIR"))
-    os.close(handle)
-    try:
-        body = _open_upload(job)
-        with open(path, "wb") as out:
-            for chunk in body.iter_chunks(chunk_size=1024 * 1024):
-                out.write(chunk)
-        yield path
-    finally:
-        os.unlink(path)

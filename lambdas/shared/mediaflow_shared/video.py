@@ -4,7 +4,7 @@ ExtractFrames so both agree on duration, rate and rotation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
@@ -41,9 +41,10 @@ def ffmpeg_reason(err: av.error.FFmpegError) -> str:
     return err.strerror or type(err).__name__
 
 
-def open_container(path: str, name: str) -> av.container.InputContainer:
+def open_container(source: str | BinaryIO, name: str) -> av.container.InputContainer:
+    """A video from a path or a seekable file object (mediaflow_shared.s3_reader streams one from S3)."""
     try:
-        return av.open(path, mode="r")
+        return av.open(source, mode="r")
     except av.error.FFmpegError as err:  # truncated (no moov atom), damaged headers, ...
         raise CorruptMedia(f"{name} cannot be opened as video: {ffmpeg_reason(err)}") from err
 
@@ -75,8 +76,8 @@ def upright(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(array, k=turns)) if turns else array
 
 
-def probe_video(path: str, name: str) -> VideoInfo:
-    with open_container(path, name) as container:
+def probe_video(source: str | BinaryIO, name: str) -> VideoInfo:
+    with open_container(source, name) as container:
         if not container.streams:  # what muxers leave of a recording stopped before its first frame
             raise EmptyMedia(f"{name} contains no audio or video streams (zero duration)")
         if not container.streams.video:
