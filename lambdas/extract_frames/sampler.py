@@ -38,8 +38,15 @@ def sample_times(duration: float, rate: float) -> list[float]:
 
 
 def _keyframe_pts(container: av.container.InputContainer, stream: av.VideoStream) -> list[int]:
-    """Keyframe timestamps from a demux-only pass (packets are read, nothing is decoded)."""
-    return sorted(packet.pts for packet in container.demux(stream) if packet.is_keyframe and packet.pts is not None)
+    """Keyframe timestamps: from the container's own index (an MP4's sample table, Matroska's
+    cues) when it has one, so nothing but the index is read; otherwise from a demux-only pass
+    (every packet is read, nothing decoded), which then rewinds for the sampling."""
+    indexed = sorted(entry.timestamp for entry in stream.index_entries if entry.is_keyframe)
+    if len(indexed) > 1 or (indexed and len(stream.index_entries) == (stream.frames or -1)):
+        return indexed
+    keyframes = sorted(packet.pts for packet in container.demux(stream) if packet.is_keyframe and packet.pts is not None)
+    container.seek(0, stream=stream)
+    return keyframes
 
 
 class _Decoder:
