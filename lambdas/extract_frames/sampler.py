@@ -44,7 +44,9 @@ def _keyframe_pts(container: av.container.InputContainer, stream: av.VideoStream
     indexed = sorted(entry.timestamp for entry in stream.index_entries if entry.is_keyframe)
     if len(indexed) > 1 or (indexed and len(stream.index_entries) == (stream.frames or -1)):
         return indexed
-    keyframes = sorted(packet.pts for packet in container.demux(stream) if packet.is_keyframe and packet.pts is not None)
+    keyframes = sorted(
+        packet.pts for packet in container.demux(stream) if packet.is_keyframe and packet.pts is not None
+    )
     container.seek(0, stream=stream)
     return keyframes
 
