@@ -38,6 +38,7 @@ tracer = Tracer()
 app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin=settings().allowed_origin, max_age=300))
 
 URL_SECONDS = 3600
+MAX_POST_BYTES = 5 * 1024**3
 MAX_PAGE = 50
 
 
@@ -93,7 +94,8 @@ def create_upload() -> dict[str, Any]:
     _valid(body, UPLOAD_REQUEST, "expected filename (a string) and contentType (an image/* or video/* type)")
     filename = _safe_filename(body["filename"])
     content_type = body["contentType"]
-    max_bytes = settings().max_upload_bytes
+    # A presigned POST carries at most 5 GB (S3's single-request limit); larger videos need multipart.
+    max_bytes = min(settings().max_bytes(content_type.split("/", 1)[0]), MAX_POST_BYTES)
     key = layout().upload_key(str(uuid.uuid4()), filename)
     post = s3_client().generate_presigned_post(
         Bucket=settings().media_bucket,

@@ -49,8 +49,6 @@ def validate(job: Job) -> Media:
     key, size, limits = job["key"], job["size"], settings()
     if size == 0:
         raise EmptyMedia(f"{key} is empty (0 bytes)")
-    if size > limits.max_upload_bytes:
-        raise MediaTooLarge(f"{key} is {size} bytes; the limit is {limits.max_upload_bytes} bytes")
 
     head = read_upload(job, byte_range=f"bytes=0-{SNIFF_BYTES - 1}")
     sniffed = sniff(head)
@@ -59,6 +57,10 @@ def validate(job: Job) -> Media:
         raise UnsupportedMediaType(f"{key} (extension .{ext}) is {describe_unknown(head)}, not a supported image")
     if sniffed.format not in SUPPORTED_IMAGE_FORMATS | SUPPORTED_VIDEO_FORMATS:
         raise UnsupportedMediaType(f"{key} is {sniffed.format.upper()}, which MediaFlow cannot decode yet")
+    if size > limits.max_bytes(sniffed.kind):  # from the event's size: nothing more is read
+        raise MediaTooLarge(
+            f"{key} is {size} bytes; the {sniffed.kind} limit is {limits.max_bytes(sniffed.kind)} bytes"
+        )
 
     if sniffed.kind == "video":
         probe = _probe_video(job)

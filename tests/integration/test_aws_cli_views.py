@@ -28,7 +28,7 @@ def test_lambda_functions_are_listed_described_and_invocable(stack: LocalStack, 
         "app.handler",
         ["arm64"],
     )
-    assert validate["Environment"]["Variables"]["MAX_UPLOAD_BYTES"] == stack.template.parameters["MaxUploadBytes"]
+    assert validate["Environment"]["Variables"]["MAX_VIDEO_BYTES"] == stack.template.parameters["MaxVideoBytes"]
 
     api = stack.template.physical_ids["StatusApiFunction"]
     assert _aws_json(stack, "lambda", "get-function", "--function-name", api)["Configuration"]["FunctionName"] == api

@@ -135,8 +135,8 @@ def test_every_environment_variable_the_template_sets_is_a_setting() -> None:
 
 
 def test_settings_refuse_a_value_of_the_wrong_type() -> None:
-    with pytest.raises(RuntimeError, match="MAX_UPLOAD_BYTES='lots' is not a valid int"):
-        Settings.from_environment({"MAX_UPLOAD_BYTES": "lots"})
+    with pytest.raises(RuntimeError, match="MAX_IMAGE_BYTES='lots' is not a valid int"):
+        Settings.from_environment({"MAX_IMAGE_BYTES": "lots"})
 
 
 def test_the_layout_puts_a_jobs_files_under_its_own_prefixes() -> None:

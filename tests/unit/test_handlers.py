@@ -30,7 +30,7 @@ from mediaflow_shared.errors import (
     UploadChanged,
 )
 from mediaflow_shared.storage import s3_client
-from tests.conftest import LAMBDAS
+from tests.conftest import LAMBDAS, jpeg_bytes
 
 BUCKET = "media"
 
@@ -60,7 +60,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "a",
         "AWS_SECRET_ACCESS_KEY": "b",
-        "MAX_UPLOAD_BYTES": "5000000",
+        "MAX_IMAGE_BYTES": "5000000",
+        "MAX_VIDEO_BYTES": "21474836480",
         "MAX_IMAGE_PIXELS": "50000000",
         "INCLUDE_GPS": "false",
         "MAX_VIDEO_SECONDS": "60",
@@ -126,9 +127,34 @@ def test_validate_adds_the_media_and_keeps_the_job(s3: Any, samples: dict[str, P
 
 
 def test_validate_enforces_the_byte_limit(s3: Any, monkeypatch: pytest.MonkeyPatch, samples: dict[str, Path]) -> None:
-    monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
-    with pytest.raises(MediaTooLarge, match="the limit is 1000 bytes"):
+    monkeypatch.setenv("MAX_IMAGE_BYTES", "1000")
+    with pytest.raises(MediaTooLarge, match="the image limit is 1000 bytes"):
         _load("validate").handler(_upload(s3, "uploads/big.jpg", samples["rocket.jpg"].read_bytes()), Context())
+
+
+def test_byte_limits_are_per_kind_and_a_video_over_its_limit_is_not_read(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The bug: one 50 MB limit for every kind turned a 5-minute phone video away."""
+    clip = pan_zoom_video(tmp_path / "walk.mp4", seconds=2, size=(320, 180), audio=False).read_bytes()
+    photo = jpeg_bytes()  # a small photograph: well under both limits
+    assert len(photo) < 2000 < len(clip)
+    monkeypatch.setenv("MAX_IMAGE_BYTES", "2000")  # the video is over the image limit: that is fine
+    monkeypatch.setenv("MAX_VIDEO_BYTES", str(len(clip)))
+    assert _validated(s3, "uploads/walk.mp4", clip)["media"]["kind"] == "video"
+    assert _validated(s3, "uploads/photo.jpg", photo)["media"]["kind"] == "image"
+
+    monkeypatch.setenv("MAX_VIDEO_BYTES", str(len(clip) - 1))
+    settings.cache_clear()
+    document = _upload(s3, "uploads/walk over.mp4", clip)
+    reads: list[str] = []
+    real_get = s3_client().get_object
+    monkeypatch.setattr(
+        s3_client(), "get_object", lambda **kwargs: reads.append(kwargs.get("Range", "all")) or real_get(**kwargs)
+    )
+    with pytest.raises(MediaTooLarge, match=rf"is {len(clip)} bytes; the video limit is {len(clip) - 1} bytes"):
+        _load("validate").handler(document, Context())
+    assert reads == ["bytes=0-63"], "only the magic number was read, never the video"
 
 
 def test_validate_enforces_the_video_duration_and_frame_size_limits(

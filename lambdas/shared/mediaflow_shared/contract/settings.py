@@ -31,9 +31,10 @@ class Settings:
     console_url_prefix: str = _env("CONSOLE_URL_PREFIX", default="")
     allowed_origin: str = _env("ALLOWED_ORIGIN", default="*")  # the status page's origin (CORS)
     # Limits (Validate, the status API's presigned uploads).
-    max_upload_bytes: int = _env("MAX_UPLOAD_BYTES", "MaxUploadBytes", default=52428800)
+    max_image_bytes: int = _env("MAX_IMAGE_BYTES", "MaxImageBytes", default=52428800)
+    max_video_bytes: int = _env("MAX_VIDEO_BYTES", "MaxVideoBytes", default=21474836480)
     max_image_pixels: int = _env("MAX_IMAGE_PIXELS", "MaxImagePixels", default=50000000)
-    max_video_seconds: int = _env("MAX_VIDEO_SECONDS", "MaxVideoSeconds", default=1800)
+    max_video_seconds: int = _env("MAX_VIDEO_SECONDS", "MaxVideoSeconds", default=14400)
     include_gps: bool = _env("INCLUDE_GPS", "IncludeGps", default=False)
     # Renditions (TransformImage).
     rendition_widths: tuple[int, ...] = _env("RENDITION_WIDTHS", "RenditionWidths", default=(320, 640, 1280))
@@ -67,6 +68,10 @@ class Settings:
             for name, value in overrides.items()
         }
         return replace(self, **changes)
+
+    def max_bytes(self, kind: str) -> int:
+        """The byte limit for a kind of media ("image" or "video")."""
+        return self.max_video_bytes if kind == "video" else self.max_image_bytes
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
