@@ -38,6 +38,7 @@ class StackClient:
         self.layout = Layout(parameters["UploadPrefix"], parameters["OutputPrefix"], parameters["WorkPrefix"])
         self._session = boto3.Session(region_name=REGION, **LOCAL_CREDENTIALS)
         self._clients: dict[str, Any] = {}
+        self._job_by_execution: dict[str, dict[str, Any]] = {}  # an execution's input never changes
 
     # -- access ------------------------------------------------------------------------
 
@@ -130,8 +131,13 @@ class StackClient:
         return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
 
     def _job_of(self, execution: dict[str, Any]) -> dict[str, Any]:
-        """The job an execution's input event starts (its key resolved as DescribeUpload does)."""
-        return dict(job_from_event(json.loads(execution["input"]), execution["executionArn"], "", self._exists))
+        """The job an execution's input event starts (its key resolved as DescribeUpload does),
+        worked out once per execution: polls ask again and again."""
+        arn = execution["executionArn"]
+        if arn not in self._job_by_execution:
+            event = json.loads(execution["input"])
+            self._job_by_execution[arn] = dict(job_from_event(event, arn, "", self._exists))
+        return self._job_by_execution[arn]
 
     def _exists(self, bucket: str, key: str) -> bool:
         try:
@@ -196,8 +202,7 @@ class StackClient:
 
     def reprocess(self, record: JobRecord, overrides: dict[str, str] | None = None) -> str:
         """Start the next attempt of a finished job; returns its execution ARN."""
-        attempt = int(record.get("attempt", 1)) + 1
-        event = reprocess_event(record, attempt, overrides)
+        event = reprocess_event(record, overrides)
         started = self.client("stepfunctions").start_execution(
             stateMachineArn=self.state_machine_arn, name=f"reprocess-{uuid.uuid4()}", input=json.dumps(event)
         )
