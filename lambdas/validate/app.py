@@ -9,6 +9,7 @@ rejection is a named error (mediaflow_shared.errors).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import boto3
@@ -115,11 +116,16 @@ def handler(document: dict[str, Any], context: LambdaContext) -> Media:
     return media
 
 
+@cache
+def _jobs_table() -> Any:
+    return boto3.resource("dynamodb").Table(settings().jobs_table)
+
+
 def _show_kind(job_id: str, kind: str) -> None:
     """Best effort: the kind on the record while the job runs; the job does not depend on it."""
     if not settings().jobs_table:
         return
     try:
-        record_kind(boto3.resource("dynamodb").Table(settings().jobs_table), job_id, kind)
+        record_kind(_jobs_table(), job_id, kind)
     except ClientError as err:
         logger.warning("kind not recorded early", extra={"error": err.response.get("Error", {}).get("Code")})

@@ -127,13 +127,18 @@ ARTEFACT_FRAMES_READ = 24  # at most: the contact sheet's tiles (annotated frame
 
 
 @cache
+def _client(service: str) -> Any:
+    return boto3.client(service)
+
+
+@cache
 def _function_memory(function: str) -> tuple[int, str]:
-    configuration = boto3.client("lambda").get_function_configuration(FunctionName=function)
+    configuration = _client("lambda").get_function_configuration(FunctionName=function)
     return int(configuration["MemorySize"]), (configuration.get("Architectures") or ["x86_64"])[0]
 
 
 def _history(execution_arn: str) -> list[dict[str, Any]]:
-    pages = boto3.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    pages = _client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution_arn)
     return [event for page in pages for event in page["events"]]
 
 
