@@ -17,20 +17,15 @@ from mediaflow_shared.contract.failures import failure_message
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Failure, Job, job_step
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.cost import cost_at_failure, describe_usd
-from mediaflow_shared.storage import s3_client
+from mediaflow_shared.storage import delete_other_objects
 
 logger = Logger()
 
 
 def discard(job: Job) -> int:
-    s3, deleted = s3_client(), 0
-    for prefix in layout().job_prefixes(job["jobId"]):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=job["bucket"], Prefix=prefix):
-            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=job["bucket"], Delete={"Objects": keys, "Quiet": True})
-                deleted += len(keys)
-    return deleted
+    return sum(
+        delete_other_objects(job["bucket"], prefix, keep=set()) for prefix in layout().job_prefixes(job["jobId"])
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)

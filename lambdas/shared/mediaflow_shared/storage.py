@@ -71,7 +71,9 @@ def write_object(bucket: str, key: str, body: bytes, content_type: str) -> str:
 
 
 def delete_other_objects(bucket: str, prefix: str, keep: set[str]) -> int:
-    """Delete every object under `prefix` but those in `keep` (what an earlier attempt left)."""
+    """Delete every object under `prefix` but those in `keep` (what an earlier attempt or a failed
+    job left); returns how many were deleted. A list page holds at most 1,000 keys, as many as
+    one DeleteObjects takes."""
     s3, deleted = s3_client(), 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         stale = [{"Key": obj["Key"]} for obj in page.get("Contents", []) if obj["Key"] not in keep]
