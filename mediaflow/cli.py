@@ -23,7 +23,7 @@ from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 from mediaflow.stack_client import StackClient
 from mediaflow.template import bind_template
 from mediaflow.web import StatusPageServer
-from mediaflow_shared.contract.job import REPROCESS_OVERRIDABLE
+from mediaflow_shared.contract.job import REPROCESS_OVERRIDABLE, next_attempt
 from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES
 
 # Commands and paths must stay whole and copy-pasteable: without a terminal (CI logs, pipes)
@@ -337,7 +337,7 @@ def reprocess(job: str, parameters: tuple[str, ...], endpoint: str, template: Pa
     if record.get("status") not in FINISHED_JOB_STATUSES:
         raise CommandError(f"job {record['jobId']} is still {record.get('status')}: reprocess it once it has finished")
     execution_arn = stack.reprocess(record, overrides)
-    console.print(f"{record['key']}: attempt {int(record.get('attempt', 1)) + 1} → {execution_arn}")
+    console.print(f"{record['key']}: attempt {next_attempt(record)} → {execution_arn}")
 
 
 @main.command()

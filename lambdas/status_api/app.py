@@ -27,7 +27,7 @@ from execution_view import event_table, graph_of, state_timeline
 from schemas import NEXT_TOKEN, REPROCESS_RANGES, REPROCESS_REQUEST, UPLOAD_REQUEST
 
 from mediaflow_shared.contract.failures import failure_reason
-from mediaflow_shared.contract.job import reprocess_event
+from mediaflow_shared.contract.job import REPROCESS_FIELD, reprocess_event
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JOB_INDEX, RECORD_TYPE, JobRecord, record_from_item
 from mediaflow_shared.contract.settings import settings
@@ -232,12 +232,11 @@ def reprocess(job_id: str) -> tuple[dict[str, Any], int]:
     record = record_from_item(item)
     if record.get("status") not in FINISHED_JOB_STATUSES:
         raise ServiceError(409, f"job {job_id} is still {record.get('status')}: reprocess it once it has finished")
-    attempt = int(record.get("attempt", 1)) + 1
+    event = reprocess_event(record, overrides)
     started = _sfn().start_execution(
-        stateMachineArn=settings().state_machine_arn,
-        name=f"reprocess-{uuid.uuid4()}",
-        input=json.dumps(reprocess_event(record, attempt, overrides)),
+        stateMachineArn=settings().state_machine_arn, name=f"reprocess-{uuid.uuid4()}", input=json.dumps(event)
     )
+    attempt = event[REPROCESS_FIELD]["attempt"]
     return {"jobId": job_id, "attempt": attempt, "executionArn": started["executionArn"]}, 202
 
 

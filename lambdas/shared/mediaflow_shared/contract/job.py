@@ -212,8 +212,13 @@ REPROCESS_OVERRIDABLE = (
 )
 
 
-def reprocess_event(job: Mapping[str, Any], attempt: int, overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The "Object Created" event of a recorded job's upload, marked as reprocess `attempt`."""
+def next_attempt(record: Mapping[str, Any]) -> int:
+    """The attempt a reprocess of this job record is: one more than the record's."""
+    return int(record.get("attempt", 1)) + 1
+
+
+def reprocess_event(job: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The "Object Created" event of a recorded job's upload, marked as its next attempt."""
     obj: dict[str, Any] = {
         "key": quote_plus(job["key"], safe="/"),
         "etag": job["etag"],
@@ -228,7 +233,7 @@ def reprocess_event(job: Mapping[str, Any], attempt: int, overrides: Mapping[str
         "source": "aws.s3",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "detail": {"version": "0", "bucket": {"name": job["bucket"]}, "object": obj, "reason": "PutObject"},
-        REPROCESS_FIELD: {"attempt": attempt, "overrides": dict(overrides or {})},
+        REPROCESS_FIELD: {"attempt": next_attempt(job), "overrides": dict(overrides or {})},
     }
 
 
