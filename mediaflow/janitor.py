@@ -7,9 +7,9 @@ job's work files as soon as its record says it finished, unless told to keep the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
+from mediaflow.periodic import Periodic
 from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
 
 
@@ -19,24 +19,14 @@ class WorkFileJanitor:
     ) -> None:
         self.jobs = jobs
         self.discard_work_files = discard_work_files
-        self.interval = interval
         self._cleaned: set[tuple[str, str | None]] = set()  # (job id, updatedAt): a retried job is new
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="work-file-janitor", daemon=True)
+        self._rounds = Periodic("work-file-janitor", interval, self.sweep)
 
     def start(self) -> None:
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self.interval):
-            try:
-                self.sweep()
-            except Exception:
-                continue
+        self._rounds.stop()
 
     def sweep(self) -> list[str]:
         """Clean every finished job not cleaned yet; returns the job ids cleaned."""

@@ -11,12 +11,13 @@ thread follows those files and puts their new lines into the function's log grou
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from mediaflow.periodic import Periodic
 
 SHIP_EVERY_SECONDS = 0.5
 MAX_EVENTS_PER_PUT = 1000  # PutLogEvents' own limit
@@ -48,20 +49,14 @@ class LogShipper:
             for path, name in files.items()
         ]
         self._streams: set[tuple[str, str]] = set()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-shipper", daemon=True)
+        self._rounds = Periodic("log-shipper", SHIP_EVERY_SECONDS, self.ship)
 
     def start(self) -> None:
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=5)
+        self._rounds.stop()
         self.ship()  # what was written since the last round
-
-    def _run(self) -> None:
-        while not self._stopped.wait(SHIP_EVERY_SECONDS):
-            self.ship()
 
     def ship(self) -> int:
         """Put every complete new line of every file; returns how many were shipped."""
