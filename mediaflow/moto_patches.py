@@ -135,7 +135,8 @@ def _deliver_or_dead_letter(rule_arn: str, target: dict[str, Any], event: dict[s
             return
         except Exception as err:  # throttled, refused, engine down: what EventBridge would retry
             failure = err
-            time.sleep(LOCAL_RETRY_SECONDS * 2**attempt)
+            if attempt + 1 < attempts:  # back off between attempts, not after the last one
+                time.sleep(LOCAL_RETRY_SECONDS * 2**attempt)
     queue_arn = target.get("DeadLetterConfig", {}).get("Arn")
     if not queue_arn:
         logging.getLogger("mediaflow.events").error("event dropped, no dead-letter queue: %s", failure)
