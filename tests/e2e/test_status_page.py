@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from mediaflow.stack import LocalStack
 from mediaflow.web import StatusPageServer
 from tests.conftest import ARTIFACTS
-from tests.integration.jobs import function_pool, run_upload
+from tests.integration.jobs import fail_first_invoke, function_pool, run_upload
 
 pytestmark = pytest.mark.integration
 
@@ -317,16 +317,7 @@ def _crossings(lines: list[dict[str, float]]) -> list[tuple[int, int]]:
 def test_the_execution_view_shows_what_the_console_shows(
     page: Page, page_url: str, stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    transform = function_pool(stack, "TransformImageFunction")
-    real_invoke, calls = transform.invoke, []
-
-    def flaky_invoke(payload: bytes) -> Any:  # a Lambda service error on the first attempt: retried
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionError("simulated Lambda service failure")
-        return real_invoke(payload)
-
-    monkeypatch.setattr(transform, "invoke", flaky_invoke)
+    fail_first_invoke(function_pool(stack, "TransformImageFunction"), monkeypatch)  # retried: 2 attempts
     run = run_upload(stack, samples["rocket.jpg"].read_bytes() + b"view", "uploads/console view.jpg")
     assert run.status == "SUCCEEDED"
     api = page.request.get(f"{page_url}api/jobs/{run.job['jobId']}").json()

@@ -70,3 +70,18 @@ def finished(stack: LocalStack, execution_arn: str, timeout: float = 90) -> dict
             return described
         time.sleep(0.1)
     raise TimeoutError(execution_arn)
+
+
+def fail_first_invoke(pool: Any, monkeypatch: Any) -> list[int]:
+    """Make the pool's first invocation a Lambda service failure (the runtime itself failing,
+    which the gateway answers as Lambda.ServiceException); returns the list of calls so far."""
+    real_invoke, calls = pool.invoke, []
+
+    def flaky_invoke(payload: bytes) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("simulated Lambda service failure")
+        return real_invoke(payload)
+
+    monkeypatch.setattr(pool, "invoke", flaky_invoke)
+    return calls

@@ -13,7 +13,7 @@ import pytest
 
 from mediaflow.lambda_workers import InvocationResult
 from mediaflow.stack import LocalStack
-from tests.integration.jobs import function_error, function_pool, run_upload
+from tests.integration.jobs import fail_first_invoke, function_error, function_pool, run_upload
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +23,7 @@ AWS_CLI = Path(sys.executable).with_name("aws")
 def test_lambda_service_error_is_retried_then_succeeds(
     stack: LocalStack, samples: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool = function_pool(stack, "TransformImageFunction")
-    real_invoke = pool.invoke
-    calls: list[int] = []
-
-    def flaky_invoke(payload: bytes) -> InvocationResult:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionError("simulated Lambda service failure")
-        return real_invoke(payload)
-
-    monkeypatch.setattr(pool, "invoke", flaky_invoke)
+    calls = fail_first_invoke(function_pool(stack, "TransformImageFunction"), monkeypatch)
     run = run_upload(stack, samples["coffee.jpg"].read_bytes() + b"retry", "uploads/retry.jpg")
 
     assert run.status == "SUCCEEDED", run.execution
