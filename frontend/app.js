@@ -43,30 +43,99 @@ function when(iso) {
 
 // ---- upload ----------------------------------------------------------------------------
 
+// Above this size a file goes up in parts (S3 multipart): parallel, each part retried on its
+// own, and past the 5 GB a single request can carry.
+const MULTIPART_THRESHOLD = 32 * 1024 * 1024;
+const PARALLEL_PARTS = 4;
+const PART_ATTEMPTS = 4;
+const URLS_PER_REQUEST = 100;
+
 function uploadFile(file) {
   const progress = el("progress", { max: "100", value: "0", "aria-label": `Upload progress of ${file.name}` });
   const status = el("span", { class: "muted" }, "requesting upload…");
   $("#upload-list").append(el("li", {}, el("strong", {}, file.name), " ", status, progress));
-  api("/uploads", { method: "POST", body: JSON.stringify({ filename: file.name, contentType: file.type || "application/octet-stream" }) })
-    .then((target) => new Promise((resolve, reject) => {
-      const form = new FormData();
-      for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
-      form.append("file", file);
-      const request = new XMLHttpRequest();
-      request.open("POST", target.url);
-      request.upload.onprogress = (event) => { if (event.lengthComputable) progress.value = (100 * event.loaded) / event.total; };
-      request.onload = () => (request.status < 300 ? resolve(target) : reject(new Error(`upload refused (${request.status})`)));
-      request.onerror = () => reject(new Error("upload failed (network)"));
-      status.textContent = "uploading…";
-      request.send(form);
-    }))
-    .then((target) => {
+  const contentType = file.type || "application/octet-stream";
+  const upload = file.size > MULTIPART_THRESHOLD ? uploadInParts(file, contentType, status, progress) : uploadWhole(file, contentType, status, progress);
+  upload
+    .then((key) => {
       progress.value = 100;
       status.textContent = "uploaded: processing starts in a moment";
       refreshJobs();
-      linkUploadToItsJob(target.key, status);
+      linkUploadToItsJob(key, status);
     })
     .catch((error) => { status.textContent = `failed: ${error.message}`; status.className = "status FAILED"; });
+}
+
+async function uploadWhole(file, contentType, status, progress) {
+  const target = await api("/uploads", { method: "POST", body: JSON.stringify({ filename: file.name, contentType }) });
+  await new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
+    form.append("file", file);
+    const request = new XMLHttpRequest();
+    request.open("POST", target.url);
+    request.upload.onprogress = (event) => { if (event.lengthComputable) progress.value = (100 * event.loaded) / event.total; };
+    request.onload = () => (request.status < 300 ? resolve() : reject(new Error(`upload refused (${request.status})`)));
+    request.onerror = () => reject(new Error("upload failed (network)"));
+    status.textContent = "uploading…";
+    request.send(form);
+  });
+  return target.key;
+}
+
+// One part: a PUT of the file's slice to its presigned URL, reporting bytes sent so far.
+function putPart(url, blob, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("PUT", url);
+    request.upload.onprogress = (event) => onProgress(event.loaded);
+    request.onload = () => (request.status < 300 ? resolve() : reject(new Error(`part refused (${request.status})`)));
+    request.onerror = () => reject(new Error("part failed (network)"));
+    request.send(blob);
+  });
+}
+
+async function uploadInParts(file, contentType, status, progress) {
+  const started = await api("/uploads/multipart", { method: "POST", body: JSON.stringify({ filename: file.name, contentType, size: file.size }) });
+  const { key, uploadId, partSize, partCount } = started;
+  const sent = new Array(partCount + 1).fill(0); // bytes of each part on the wire: one bar for the file
+  const showProgress = () => { progress.value = (100 * sent.reduce((a, b) => a + b, 0)) / file.size; };
+  const urls = {};
+  const urlFor = async (number) => {
+    if (!urls[number]) {
+      const numbers = [];
+      for (let n = number; n <= partCount && numbers.length < URLS_PER_REQUEST; n += 1) numbers.push(n);
+      Object.assign(urls, (await api("/uploads/multipart/parts", { method: "POST", body: JSON.stringify({ key, uploadId, partNumbers: numbers }) })).urls);
+    }
+    return urls[number];
+  };
+  const sendPart = async (number) => {
+    const blob = file.slice((number - 1) * partSize, Math.min(file.size, number * partSize));
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await putPart(await urlFor(number), blob, (loaded) => { sent[number] = loaded; showProgress(); });
+        sent[number] = blob.size;
+        showProgress();
+        return;
+      } catch (error) {
+        sent[number] = 0;
+        if (attempt >= PART_ATTEMPTS) throw new Error(`part ${number} of ${partCount}: ${error.message}`);
+        status.textContent = `uploading ${partCount} parts… (retrying part ${number})`;
+        await new Promise((resume) => setTimeout(resume, 500 * 2 ** attempt));
+      }
+    }
+  };
+  status.textContent = `uploading ${partCount} parts…`;
+  let next = 1;
+  const worker = async () => { while (next <= partCount) await sendPart(next++); };
+  try {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, partCount) }, worker));
+    await api("/uploads/multipart/complete", { method: "POST", body: JSON.stringify({ key, uploadId, partCount }) });
+  } catch (error) {
+    api("/uploads/multipart/abort", { method: "POST", body: JSON.stringify({ key, uploadId }) }).catch(() => {});
+    throw error;
+  }
+  return key;
 }
 
 // The job id is derived from the upload (bucket/key/etag): find it in the job list once it is recorded.

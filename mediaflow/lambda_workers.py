@@ -204,6 +204,11 @@ class FunctionPool:
         # 2025-08).
         self.billed_ms: list[float] = []
 
+    def peak_rss_mb(self) -> list[float]:
+        with self._lock:
+            pids = [worker.process.pid for worker in self._all if worker.process.is_alive()]
+        return [peak for peak in map(_peak_rss_mb, pids) if peak is not None]
+
     def _acquire(self) -> _Worker:
         with self._lock:
             if self._idle:
@@ -266,6 +271,15 @@ class FunctionPool:
             worker.stop()
 
 
+def _peak_rss_mb(pid: int | None) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # gone, or not Linux
+        return None
+    kilobytes = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    return None if kilobytes is None else round(kilobytes / 1024, 1)
+
+
 class LambdaRuntime:
     """All functions of the template, by name and ARN."""
 
@@ -289,6 +303,11 @@ class LambdaRuntime:
     def billed_by_function(self) -> dict[str, tuple[int, float]]:
         """Logical id -> (invocations, total handler milliseconds)."""
         return {pool.spec.logical_id: (len(pool.billed_ms), sum(pool.billed_ms)) for pool in self._pools.values()}
+
+    def peak_rss_mb(self) -> dict[str, list[float]]:
+        """Logical id -> each live worker's peak resident memory (Linux VmHWM), MB: what Lambda's
+        REPORT line calls Max Memory Used."""
+        return {pool.spec.logical_id: pool.peak_rss_mb() for pool in self._pools.values()}
 
     def gb_seconds(self) -> float:
         """GB-seconds billed so far across functions: handler time x the template's MemorySize."""

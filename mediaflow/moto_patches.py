@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -346,6 +347,54 @@ def hold_s3_to_its_limits() -> None:
         s3_models.S3Backend.put_object = _put_object
 
 
+# -- S3: ranged GETs read only their range ----------------------------------------------------
+# moto answers a ranged GET by copying the whole object out of its buffer and slicing the copy:
+# sampling a 10 GB video in 1 MiB ranges would copy 10 GB per request. While moto handles a
+# GET, an object's value is a view that reads only the bytes the range slices out of it.
+
+_ranged_get: ContextVar[bool] = ContextVar("ranged_get", default=False)
+original_key_value = s3_models.FakeKey.value
+original_key_response = s3_responses.S3Response.key_response
+
+
+class _ObjectBytes:
+    """A stored object's bytes as moto's range handling uses them: len() and one slice."""
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __len__(self) -> int:
+        return int(self.key.contentsize)
+
+    def __getitem__(self, window: slice) -> bytes:
+        start, stop, _ = window.indices(len(self))
+        with self.key.lock:
+            self.key._value_buffer.seek(start)
+            return self.key._value_buffer.read(max(0, stop - start))
+
+
+def _key_value(self: Any) -> Any:
+    return _ObjectBytes(self) if _ranged_get.get() else original_key_value.fget(self)
+
+
+def _key_response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+    ranged = request.method == "GET" and "," not in request.headers.get("range", ",")
+    token = _ranged_get.set(ranged)
+    try:
+        status, response_headers, body = original_key_response(self, request, full_url, headers)
+    finally:
+        _ranged_get.reset(token)
+    if isinstance(body, _ObjectBytes):  # a range moto treated as the whole object
+        body = body[:]
+    return status, response_headers, body
+
+
+def read_only_requested_ranges() -> None:
+    if _once("s3-ranges"):
+        s3_models.FakeKey.value = property(_key_value, original_key_value.fset)
+        s3_responses.S3Response.key_response = _key_response
+
+
 # -- Step Functions: GetExecutionHistory's reverseOrder ------------------------------------
 
 
@@ -402,4 +451,5 @@ def apply_all(email_sink: EmailSink) -> None:
     context_start_time_as_string()
     silence_engine_repr_dumps()
     hold_s3_to_its_limits()
+    read_only_requested_ranges()
     honour_reverse_order()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -75,4 +76,69 @@ def truncated_with_index(source: Path, path: Path, fraction: float = 0.6) -> Pat
     whole = faststart(source, path.with_suffix(".whole.mp4")).read_bytes()
     assert whole[4:8] == b"ftyp" and whole.find(b"moov") < whole.find(b"mdat"), "the index comes first"
     path.write_bytes(whole[: int(len(whole) * fraction)])
+    return path
+
+
+# The labelled clip for scene analysis: (photograph, seconds on screen), a hard cut between
+# shots except where a cross-fade of CROSS_FADE_SECONDS starts the shot named in CROSS_FADE_INTO.
+SHOTS = [
+    ("astronaut.png", 5.5),
+    ("coffee.png", 5.8),
+    ("rocket.jpg", 5.4),
+    ("chelsea.png", 6.2),
+    ("motorcycle_left.png", 5.0),
+]
+CROSS_FADE_INTO = 3
+CROSS_FADE_SECONDS = 1.6
+
+
+def scene_boundaries() -> list[float]:
+    """The truth for the clip: where each shot after the first begins (a cross-fade's middle)."""
+    starts, elapsed = [], 0.0
+    for _, seconds in SHOTS[:-1]:
+        elapsed += seconds
+        starts.append(round(elapsed, 3))
+    return starts
+
+
+def labelled_scene_clip(path: Path, size: tuple[int, int] = (320, 180), fps: int = 25) -> Path:
+    """Slow pans over different real photographs, joined by hard cuts and one cross-fade."""
+    from PIL import Image
+
+    from mediaflow.samples import skimage_data
+
+    pictures = []
+    for photo, _ in SHOTS:
+        with Image.open(skimage_data() / photo) as source:
+            pictures.append(source.convert("RGB"))
+    width, height = size
+    bounds = [0.0, *scene_boundaries(), sum(seconds for _, seconds in SHOTS)]
+
+    def pan(shot: int, t: float) -> np.ndarray:
+        picture = pictures[shot]
+        progress = (t - bounds[shot]) / (bounds[shot + 1] - bounds[shot])
+        crop_w = picture.width * 0.7
+        crop_h = min(picture.height * 0.9, crop_w * height / width)
+        left = (picture.width - crop_w) * min(1.0, max(0.0, progress))
+        top = (picture.height - crop_h) / 2
+        box = (left, top, left + crop_w, top + crop_h)
+        return np.asarray(picture.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.float32)
+
+    def frames() -> Iterator[av.VideoFrame]:
+        for index in range(round(bounds[-1] * fps)):
+            t = index / fps
+            shot = max(s for s in range(len(SHOTS)) if bounds[s] <= t)
+            pixels = pan(shot, t)
+            fade_middle = bounds[CROSS_FADE_INTO]
+            if abs(t - fade_middle) < CROSS_FADE_SECONDS / 2:
+                weight = (t - fade_middle) / CROSS_FADE_SECONDS + 0.5  # of the incoming shot
+                pixels = (1 - weight) * pan(CROSS_FADE_INTO - 1, t) + weight * pan(CROSS_FADE_INTO, t)
+            yield av.VideoFrame.from_ndarray(pixels.clip(0, 255).astype(np.uint8), format="rgb24")
+
+    container = av.open(str(path), "w")
+    stream = container.add_stream("libx264", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.options = {"preset": "veryfast"}
+    encode_all(container, stream, frames())
+    container.close()
     return path

@@ -1,8 +1,8 @@
-"""Aggregate: one results.json per job, plus annotated key frames and (video) a contact sheet.
+"""Aggregate: one results.json per job, plus annotated key frames and (video) scenes and a contact sheet.
 
-Reads the detections DetectObjects wrote to S3, checks that every batch reported back (a
-fan-out that lost a batch must not look like success), and returns a compact summary for
-the job record and the notification.
+Reads the detections DetectObjects wrote to S3, checks that every segment was sampled and
+every batch reported back (a fan-out that lost work must not look like success), finds the
+scenes, and returns a compact summary for the job record and the notification.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
 from results import best_frame_per_label, describe_outputs, label_summary, timeline
+from scenes import scenes
 
-from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Job, JobDocument, Results, job_step
+from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Frames, Job, JobDocument, Results, Segment, job_step
 from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.cost import cost_at_success, describe_usd
 from mediaflow_shared.errors import DetectionIncomplete
@@ -32,21 +33,55 @@ ARTEFACT_MAX_SIDE = 1280
 CONTACT_SHEET_TILES = 24
 
 
-def _batch_frames(job: Job, batch_count: int) -> list[dict[str, Any]]:
+def _segments(job: Job, plan: Frames) -> list[Segment]:
+    return plan["segments"] or read_json(job["bucket"], plan["segmentsKey"])
+
+
+def _sampled_frames(job: Job, plan: Frames) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every sampled frame with its detections, in order, and how the video was read.
+
+    Checks that every planned segment was sampled and every batch it made reported back."""
     keys, bucket, job_id = layout(), job["bucket"], job["jobId"]
     found = {
         obj["Key"]
-        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=keys.detections(job_id))
+        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=keys.work(job_id))
         for obj in page.get("Contents", [])
     }
-    missing = [f"{number:05d}" for number in range(batch_count) if keys.batch_detections(job_id, number) not in found]
+    segments = _segments(job, plan)
+    unsampled = [str(s["segment"]) for s in segments if keys.segment_manifest(job_id, s["segment"]) not in found]
+    if unsampled:
+        raise DetectionIncomplete(f"segment(s) {', '.join(unsampled[:20])} of {len(segments)} were not sampled")
+    manifests = [read_json(bucket, keys.segment_manifest(job_id, s["segment"])) for s in segments]
+    batches = [batch["batch"] for manifest in manifests for batch in manifest["batches"]]
+    missing = [f"{number:05d}" for number in batches if keys.batch_detections(job_id, number) not in found]
     if missing:
-        raise DetectionIncomplete(f"no detections for batch(es) {', '.join(missing[:20])} of {batch_count}")
-    return [
-        frame
-        for number in range(batch_count)
-        for frame in read_json(bucket, keys.batch_detections(job_id, number))["frames"]
+        raise DetectionIncomplete(f"no detections for batch(es) {', '.join(missing[:20])} of {len(batches)}")
+    frames = [
+        frame for number in batches for frame in read_json(bucket, keys.batch_detections(job_id, number))["frames"]
     ]
+    bytes_read = sum(int(m["bytesRead"]) for m in manifests)
+    sampling = {
+        "segments": len(segments),
+        "segmentSeconds": plan["segmentSeconds"],
+        "rate": plan["rate"],
+        "bytesRead": bytes_read,
+        "bytesReadRatio": round(bytes_read / max(1, int(job["size"])), 4),
+        "requests": sum(int(m["requests"]) for m in manifests),
+    }
+    return sorted(frames, key=lambda f: f["index"]), sampling
+
+
+def _keep_scene_frames(job: Job, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each scene's representative frame is copied out of the work files (which go when the
+    job ends) into the job's outputs."""
+    keys, bucket, job_id, s3 = layout(), job["bucket"], job["jobId"], s3_client()
+    kept = []
+    for scene in found:
+        key = keys.scene_frame(job_id, scene["scene"])
+        s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": scene.pop("frameKey")})
+        kept.append({**scene, "key": key})
+    delete_other_objects(bucket, keys.scene_frames(job_id), keep={scene["key"] for scene in kept})
+    return kept
 
 
 @tracer.capture_method
@@ -54,10 +89,13 @@ def aggregate(document: JobDocument) -> Results:
     job, media = document["job"], document["media"]
     bucket, job_id, keys, is_video = job["bucket"], job["jobId"], layout(), media["kind"] == "video"
     renditions = [] if is_video else document["image"]["renditions"]
+    sampling: dict[str, Any] = {}
+    found_scenes: list[dict[str, Any]] = []
     if is_video:
-        frames = _batch_frames(job, int(document["frames"]["batchCount"]))
-        manifest = read_json(bucket, document["frames"]["manifestKey"])
-        segments = timeline(frames, 1 / float(manifest["rate"]), media.get("duration"))
+        frames, sampling = _sampled_frames(job, document["frames"])
+        duration = float(media.get("duration") or 0)
+        segments = timeline(frames, 1 / float(document["frames"]["rate"]), duration)
+        found_scenes = _keep_scene_frames(job, scenes(frames, duration))
     else:
         frames = read_json(bucket, document["image"]["detection"]["key"])["frames"]
         segments = []
@@ -102,7 +140,9 @@ def aggregate(document: JobDocument) -> Results:
         "media": media,
         "labels": labels,
         "timeline": segments,
-        "frames": frames,
+        "scenes": found_scenes,
+        "frames": [{k: v for k, v in frame.items() if k != "signature"} for frame in frames],
+        "sampling": sampling,
         "renditions": renditions,
         "annotated": annotated,
         "contactSheet": sheet_key,
@@ -113,9 +153,11 @@ def aggregate(document: JobDocument) -> Results:
         "renditions": renditions,
         "labels": labels[:10],
         "topLabels": ", ".join(f"{entry['label']} ({entry['count']})" for entry in labels[:5]) or "none",
-        "outputsSummary": describe_outputs(renditions, segments, len(annotated), sheet_frames),
+        "outputsSummary": describe_outputs(renditions, segments, len(annotated), sheet_frames, len(found_scenes)),
         "frameCount": len(frames) if is_video else 0,
         "segments": len(segments),
+        "scenes": len(found_scenes),
+        "readRequests": int(sampling.get("requests", 0)),
         "annotated": [a["key"] for a in annotated],
         "contactSheet": sheet_key,
     }

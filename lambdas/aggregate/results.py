@@ -75,10 +75,16 @@ def best_frame_per_label(frames: list[dict[str, Any]], limit: int) -> dict[str, 
 
 
 def describe_outputs(
-    renditions: list[dict[str, Any]], segments: list[dict[str, Any]], annotated: int, sheet_frames: int
+    renditions: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+    annotated: int,
+    sheet_frames: int,
+    scenes: int = 0,
 ) -> str:
     """One line for the success email: what the job produced, in words."""
     parts = []
+    if scenes:
+        parts.append(f"{scenes} {'scene' if scenes == 1 else 'scenes'}")
     if renditions:
         widths = sorted({int(r["width"]) for r in renditions})
         formats = sorted({str(r["format"]).upper() for r in renditions})

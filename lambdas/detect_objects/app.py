@@ -57,8 +57,9 @@ def detect_image(job: Job, media: Media) -> Detection:
 
 def detect_batch(job: Job, batch: Batch) -> Detection:
     bucket = job["bucket"]
-    manifest = read_json(bucket, batch["manifestKey"])
-    members = manifest["frames"][batch["first"] : batch["first"] + batch["count"]]
+    manifest = read_json(bucket, batch["manifestKey"])  # the segment's: its frames start at firstFrame
+    offset = batch["first"] - int(manifest["firstFrame"])
+    members = manifest["frames"][offset : offset + batch["count"]]
     last = batch["first"] + batch["count"] - 1
     detector = detector_from_environment()
     frames = []

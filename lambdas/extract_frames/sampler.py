@@ -31,10 +31,15 @@ class SampledFrame:
     image: np.ndarray  # RGB, upright
 
 
-def sample_times(duration: float, rate: float) -> list[float]:
-    """k / rate for every k with k / rate < duration: duration x rate frames, rounded up."""
-    count = max(1, math.ceil(duration * rate - 1e-9))
-    return [k / rate for k in range(count)]
+def frame_count(duration: float, rate: float) -> int:
+    """How many frames a video of `duration` seconds gives at `rate`: k / rate < duration."""
+    return max(1, math.ceil(duration * rate - 1e-9))
+
+
+def sample_times(duration: float, rate: float, first: int = 0, count: int | None = None) -> list[float]:
+    """k / rate for k in first .. first + count - 1 (by default every k with k / rate < duration)."""
+    last = frame_count(duration, rate) if count is None else min(first + count, frame_count(duration, rate))
+    return [k / rate for k in range(first, last)]
 
 
 def _keyframe_pts(container: av.container.InputContainer, stream: av.VideoStream) -> list[int]:
@@ -93,14 +98,24 @@ class _Decoder:
                 self.pending.extend(self.codec.decode(None))  # the next step seeks anyway
 
 
-def sample_frames(source: str | BinaryIO, rate: float, duration: float, name: str = "video") -> Iterator[SampledFrame]:
+def sample_frames(
+    source: str | BinaryIO,
+    rate: float,
+    duration: float,
+    name: str = "video",
+    first: int = 0,
+    count: int | None = None,
+) -> Iterator[SampledFrame]:
+    """Frames first .. first + count - 1 (frame k at time k / rate): a segment of the video
+    starts with a seek to the keyframe before its first target, so segments sampled apart
+    give exactly the frames one pass over the whole video gives."""
     with open_container(source, name) as container:
         stream = container.streams.video[0]
         keyframes = _keyframe_pts(container, stream) or [0]
         decoder = _Decoder(container, stream)
         time_base = float(stream.time_base)
         half_frame = 0.5 / float(stream.average_rate or 25)
-        targets = sample_times(duration, rate)
+        targets = sample_times(duration, rate, first, count)
         target_pts = [round(t / time_base) for t in targets]
 
         def keyframe_before(pts: int) -> int:
@@ -116,4 +131,4 @@ def sample_frames(source: str | BinaryIO, rate: float, duration: float, name: st
             frame = decoder.frame_at(target - half_frame, drain_keyframe=next_seeks)
             if frame is None:
                 return  # the stream ended before this target
-            yield SampledFrame(index, target, frame.pts * time_base, upright(frame))
+            yield SampledFrame(first + index, target, frame.pts * time_base, upright(frame))

@@ -1,6 +1,10 @@
 """Status API: one Lambda behind an HTTP API (Powertools' APIGatewayHttpResolver).
 
     POST /uploads      presigned POST for uploads/<uuid>/<filename> (size and content-type bound)
+    POST /uploads/multipart           a large upload: start it, get its part size and count
+    POST /uploads/multipart/parts     presigned PUT URLs for some of its parts
+    POST /uploads/multipart/complete  finish it once every part has arrived (S3's list of parts)
+    POST /uploads/multipart/abort     give it up
     GET  /jobs         recent jobs, newest first, paginated (?limit=&nextToken=)
     GET  /jobs/{id}    status, every state with times, failure reason, outputs with presigned
                        GET URLs, detections, the workflow graph, and on AWS the console link
@@ -18,13 +22,24 @@ from functools import cache
 from typing import Any
 
 import boto3
+import multipart
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+from botocore.exceptions import ClientError
 from execution_view import event_table, graph_of, state_timeline
-from schemas import NEXT_TOKEN, REPROCESS_RANGES, REPROCESS_REQUEST, UPLOAD_REQUEST
+from schemas import (
+    MULTIPART_ABORT,
+    MULTIPART_COMPLETE,
+    MULTIPART_PARTS,
+    MULTIPART_START,
+    NEXT_TOKEN,
+    REPROCESS_RANGES,
+    REPROCESS_REQUEST,
+    UPLOAD_REQUEST,
+)
 
 from mediaflow_shared.contract.failures import failure_reason
 from mediaflow_shared.contract.job import REPROCESS_FIELD, reprocess_event
@@ -105,6 +120,51 @@ def create_upload() -> dict[str, Any]:
         ExpiresIn=900,
     )
     return {"url": post["url"], "fields": post["fields"], "key": key, "maxBytes": max_bytes}
+
+
+def _body(schema: dict[str, Any], what: str) -> dict[str, Any]:
+    body = _json(app.current_event.body or "null", "the body")
+    if not isinstance(body, dict):
+        raise BadRequestError(f"expected a JSON object: {what}")
+    return _valid(body, schema, f"expected {what}")
+
+
+def _multipart(call: Any, *args: Any) -> dict[str, Any]:
+    """Run a multipart step; a refused request, or S3 not knowing the upload, is a 400."""
+    try:
+        return call(*args)
+    except multipart.MultipartError as err:
+        raise BadRequestError(str(err)) from err
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
+            raise BadRequestError(f"S3 refused the upload: {code}") from err
+        raise
+
+
+@app.post("/uploads/multipart")
+def start_multipart_upload() -> dict[str, Any]:
+    body = _body(MULTIPART_START, "filename, contentType (an image/* or video/* type) and size (bytes)")
+    key = layout().upload_key(str(uuid.uuid4()), _safe_filename(body["filename"]))
+    return _multipart(multipart.start, key, body["contentType"], body["size"])
+
+
+@app.post("/uploads/multipart/parts")
+def presign_multipart_parts() -> dict[str, Any]:
+    body = _body(MULTIPART_PARTS, "key, uploadId and partNumbers (at most 100)")
+    return {"urls": _multipart(multipart.presign_parts, body["key"], body["uploadId"], body["partNumbers"])}
+
+
+@app.post("/uploads/multipart/complete")
+def complete_multipart_upload() -> dict[str, Any]:
+    body = _body(MULTIPART_COMPLETE, "key, uploadId and partCount")
+    return _multipart(multipart.complete, body["key"], body["uploadId"], body["partCount"])
+
+
+@app.post("/uploads/multipart/abort")
+def abort_multipart_upload() -> dict[str, Any]:
+    body = _body(MULTIPART_ABORT, "key and uploadId")
+    return _multipart(multipart.abort, body["key"], body["uploadId"])
 
 
 def _job_summary(record: JobRecord) -> dict[str, Any]:

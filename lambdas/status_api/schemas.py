@@ -53,3 +53,54 @@ NEXT_TOKEN = {
     "required": ["jobId", "recordType", "startedAt"],
     "additionalProperties": False,
 }
+
+# POST /uploads/multipart: a large upload starts; its size picks the part size.
+MULTIPART_START = {
+    "type": "object",
+    "properties": {
+        "filename": {"type": "string", "minLength": 1, "maxLength": 512},
+        "contentType": {"type": "string", "pattern": MIME_TYPE_PATTERN},
+        "size": {"type": "integer", "minimum": 1},
+    },
+    "required": ["filename", "contentType", "size"],
+}
+
+_UPLOAD_ID = {"type": "string", "minLength": 1, "maxLength": 1024}
+_KEY = {"type": "string", "minLength": 1, "maxLength": 1024}
+
+# POST /uploads/multipart/parts: presigned URLs for some of its parts.
+MULTIPART_PARTS = {
+    "type": "object",
+    "properties": {
+        "key": _KEY,
+        "uploadId": _UPLOAD_ID,
+        "partNumbers": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "items": {"type": "integer", "minimum": 1, "maximum": 10000},
+        },
+    },
+    "required": ["key", "uploadId", "partNumbers"],
+    "additionalProperties": False,
+}
+
+# POST /uploads/multipart/complete: every part 1..partCount has arrived.
+MULTIPART_COMPLETE = {
+    "type": "object",
+    "properties": {
+        "key": _KEY,
+        "uploadId": _UPLOAD_ID,
+        "partCount": {"type": "integer", "minimum": 1, "maximum": 10000},
+    },
+    "required": ["key", "uploadId", "partCount"],
+    "additionalProperties": False,
+}
+
+# POST /uploads/multipart/abort: give up; S3 drops the parts.
+MULTIPART_ABORT = {
+    "type": "object",
+    "properties": {"key": _KEY, "uploadId": _UPLOAD_ID},
+    "required": ["key", "uploadId"],
+    "additionalProperties": False,
+}

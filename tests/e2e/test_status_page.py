@@ -346,3 +346,37 @@ def test_the_execution_view_shows_what_the_console_shows(
 
     assert _crossings(_drawn_edges(page)) == [], "no edge of the drawn workflow crosses another"
     _shot(page, "execution-view")
+
+
+def test_a_large_video_goes_up_in_parts_with_one_bar_and_a_retried_part(
+    page: Page, page_url: str, stack: LocalStack, samples: dict[str, Path], tmp_path: Path
+) -> None:
+    """Over 64 MB: the page starts a multipart upload, PUTs the parts in parallel, retries the
+    part the network drops once, completes it, and the workflow processes the object."""
+    clip = samples["astronaut-pan.mp4"].read_bytes()
+    padding = 65 * 1024 * 1024 - len(clip)  # an MP4 'free' box: players and the workflow skip it
+    big = tmp_path / "big holiday clip.mp4"
+    big.write_bytes(clip + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8))
+    dropped: list[str] = []
+
+    def drop_part_two_once(route: Any) -> None:
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*[?&]partNumber=2&.*"), drop_part_two_once)
+    parts: list[str] = []
+    page.on("request", lambda request: parts.append(request.url) if request.method == "PUT" else None)
+    _upload_and_open(page, page_url, big)
+
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=120_000)
+    assert len(dropped) == 1
+    assert len(parts) == 5 + 1, "65 MiB in 16 MiB parts, part 2 sent twice"
+    assert page.locator("#upload-list progress").count() == 1
+    assert page.locator("#upload-list progress").get_attribute("value") == "100"
+    (job,) = [j for j in stack.jobs() if j["key"].endswith("/big holiday clip.mp4")]
+    assert job["size"] == big.stat().st_size and job["status"] == "SUCCEEDED"
+    leftovers = stack.client("s3").list_multipart_uploads(Bucket=stack.bucket).get("Uploads", [])
+    assert leftovers == [], "the upload was completed, not left open"

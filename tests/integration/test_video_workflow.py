@@ -14,11 +14,15 @@ from PIL import Image
 from mediaflow.lambda_workers import InvocationResult
 from mediaflow.samples import pan_zoom_video
 from mediaflow.stack import LocalStack, StackSettings
+from mediaflow_shared.s3_reader import BLOCK_SIZE
 from tests.integration.jobs import JobRun, emails_about, function_error, function_pool, run_upload
 from tests.videos import (
+    SHOTS,
     audio_only_mp4,
     corrupt,
+    labelled_scene_clip,
     long_low_res_clip,
+    scene_boundaries,
     truncated,
     unknown_codec_mkv,
     zero_duration_mp4,
@@ -27,6 +31,7 @@ from tests.videos import (
 pytestmark = pytest.mark.integration
 
 STATE_LIMIT = 256 * 1024
+SMALL_VIDEO_LIMIT = 1_000_000  # the distributed stack's MaxVideoBytes
 HISTORY_LIMIT = 25_000
 
 
@@ -51,7 +56,9 @@ def _results(stack: LocalStack, run: JobRun) -> dict:
 
 
 def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalStack, videos: dict[str, Path]) -> None:
-    run = run_upload(stack, videos["pan"].read_bytes(), "uploads/street walk.mp4")
+    data = videos["pan"].read_bytes()
+    assert data.find(b"moov") > data.find(b"mdat"), "the index is at the end, as cameras write it"
+    run = run_upload(stack, data, "uploads/street walk.mp4")
 
     assert run.status == "SUCCEEDED", run.execution
     media = run.job["media"]
@@ -71,7 +78,10 @@ def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalSta
     (email,) = emails_about(stack, run.job["jobId"])
     body = email.get_content()
     assert email["X-MediaFlow-Attribute-kind"] == "video" and "Top labels: face (" in body
-    assert f"Outputs: timeline: face 0 s – {segment['end']:g} s; a contact sheet of 12 frames; 1 annotated" in body
+    assert (
+        f"Outputs: 1 scene; timeline: face 0 s – {segment['end']:g} s; a contact sheet of 12 frames; 1 annotated"
+        in body
+    )
 
 
 def test_rotation_is_applied_to_sampled_frames(stack: LocalStack, videos: dict[str, Path]) -> None:
@@ -145,13 +155,36 @@ def test_a_failing_batch_is_retried_then_fails_the_job_naming_it(
     assert run.outputs == []
 
 
+def test_scenes_of_the_labelled_clip_are_found_kept_and_counted(stack: LocalStack, tmp_path: Path) -> None:
+    clip = labelled_scene_clip(tmp_path / "shots.mp4")
+    run = run_upload(stack, clip.read_bytes(), "uploads/five shots.mp4")
+
+    assert run.status == "SUCCEEDED", run.execution
+    scenes = _results(stack, run)["scenes"]
+    assert len(scenes) == len(SHOTS)
+    for scene, boundary in zip(scenes[1:], scene_boundaries(), strict=True):
+        assert abs(scene["start"] - boundary) <= 1.0, (scene["start"], boundary)
+    for scene in scenes:  # the representative frame is kept with the outputs, not the work files
+        assert scene["key"] in run.outputs
+        body = stack.client("s3").get_object(Bucket=stack.bucket, Key=scene["key"])["Body"].read()
+        assert Image.open(io.BytesIO(body)).size == (320, 180)
+    assert run.job["results"]["scenes"] == len(SHOTS)
+    (email,) = emails_about(stack, run.job["jobId"])
+    assert f"Outputs: {len(SHOTS)} scenes;" in email.get_content()
+
+
 @pytest.fixture(scope="module")
 def distributed_stack(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A second stack whose threshold sends even short videos to the Distributed Map."""
     settings = StackSettings(
         state_dir=tmp_path_factory.mktemp("distributed"),
         stack_name="mfdist",
-        parameter_overrides={"InlineMapMaxBatches": "2", "FramesPerBatch": "3"},
+        parameter_overrides={
+            "InlineMapMaxSegments": "1",
+            "SegmentSeconds": "10",
+            "FramesPerBatch": "3",
+            "MaxVideoBytes": str(SMALL_VIDEO_LIMIT),
+        },
     )
     with LocalStack(settings) as running:
         yield running
@@ -164,6 +197,15 @@ def test_many_batches_stay_within_step_functions_quotas(stack: LocalStack, tmp_p
     assert run.status == "SUCCEEDED", run.execution
     results = _results(stack, run)
     assert abs(len(results["frames"]) - 1200) <= 1
+    assert [f["index"] for f in results["frames"]] == list(range(len(results["frames"])))
+    assert [f["time"] for f in results["frames"]] == pytest.approx(
+        [float(i) for i in range(len(results["frames"]))], abs=0.3
+    )
+    # Four segments of 300 s, each sampled by its own invocation, reading the video about once
+    # (each segment reads whole 1 MiB blocks: this clip is smaller than one).
+    sampling, size = results["sampling"], clip.stat().st_size
+    assert sampling["segments"] == 4 and run.states_entered().count("SampleSegment") == 4
+    assert size <= sampling["bytesRead"] <= 1.2 * size + sampling["segments"] * BLOCK_SIZE
     assert 120 * 5 < len(run.history) < HISTORY_LIMIT  # every page of the history is counted
     payloads = [
         details.get(field, "")
@@ -179,8 +221,27 @@ def test_distributed_map_path_gives_the_same_results(distributed_stack: LocalSta
     run = run_upload(distributed_stack, videos["pan"].read_bytes(), "uploads/long.mp4")
 
     assert run.status == "SUCCEEDED", run.execution
-    assert "DetectFrameBatchesDistributed" in run.states_entered()
+    assert "SampleSegmentsDistributed" in run.states_entered()
     assert any(e["type"] == "MapRunSucceeded" for e in run.history)
     results = _results(distributed_stack, run)
     assert len(results["frames"]) == 12
     assert results["labels"][0]["label"] == "face"
+
+
+def test_a_video_just_over_the_byte_limit_fails_without_being_read(
+    distributed_stack: LocalStack, videos: dict[str, Path]
+) -> None:
+    """Padded with an MP4 'free' box (players skip it) to one byte over the limit."""
+    data = videos["pan"].read_bytes()
+    padding = SMALL_VIDEO_LIMIT + 1 - len(data)
+    over = data + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+    assert len(over) == SMALL_VIDEO_LIMIT + 1
+    run = run_upload(distributed_stack, over, "uploads/one byte too many.mp4")
+
+    assert run.status == "FAILED" and run.job["error"] == "MediaTooLarge"
+    assert f"is {SMALL_VIDEO_LIMIT + 1} bytes; the video limit is {SMALL_VIDEO_LIMIT} bytes" in run.job["errorCause"]
+    assert "ExtractFrames" not in run.states_entered()
+    validate_log = (distributed_stack.log_dir / "ValidateFunction.log").read_text().splitlines()
+    messages = [line for line in validate_log if run.execution["executionArn"] in line]
+    assert any('"upload rejected"' in line for line in messages)
+    assert not any('"video probed"' in line for line in messages), "only the first bytes were sniffed"

@@ -148,13 +148,14 @@ def test_the_layout_puts_a_jobs_files_under_its_own_prefixes() -> None:
         layout.contact_sheet("j1"),
         layout.results("j1"),
         layout.frame("j1", 12),
-        layout.frame_manifest("j1"),
-        layout.frame_batches("j1"),
+        layout.segment_plan("j1"),
+        layout.segment_manifest("j1", 2),
+        layout.scene_frame("j1", 1),
         layout.image_detections("j1"),
         layout.batch_detections("j1", 3),
     ]
     assert all(key.startswith(layout.job_prefixes("j1")) for key in owned)
-    assert owned[1] == "out/j1/annotated/cat_dog-000007.jpg" and owned[8] == "tmp/j1/detections/batch-00003.json"
+    assert owned[1] == "out/j1/annotated/cat_dog-000007.jpg" and owned[9] == "tmp/j1/detections/batch-00003.json"
     assert layout.upload_key("abc", "my photo.jpg") == "in/abc/my photo.jpg"
 
 

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from PIL import Image
+from sampler import sample_frames
 
 from mediaflow.samples import pan_zoom_video
 from mediaflow_shared.contract.job import job_id_for
@@ -220,23 +221,39 @@ def test_transform_leaves_no_partial_outputs_when_an_upload_fails(
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/").get("KeyCount") == 0
 
 
-def test_extract_frames_writes_frames_manifest_and_batches(
+def test_extract_frames_plans_segments_then_samples_each_to_the_frames_of_one_pass(
     s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FRAMES_PER_BATCH", "4")
-    monkeypatch.setenv("INLINE_MAP_MAX_BATCHES", "2")
+    monkeypatch.setenv("FRAMES_PER_BATCH", "2")
+    monkeypatch.setenv("SEGMENT_SECONDS", "4")
+    monkeypatch.setenv("INLINE_MAP_MAX_SEGMENTS", "2")
     clip = pan_zoom_video(tmp_path / "v.mp4", seconds=10, size=(160, 90), audio=False)
     document = _validated(s3, "uploads/v.mp4", clip.read_bytes())
-    result = _load("extract_frames").handler(document, Context())["frames"]
+    extract = _load("extract_frames")
+    plan = extract.handler(document, Context())["frames"]
 
-    assert (result["frameCount"], result["batchCount"], result["mode"]) == (10, 3, "distributed")
-    assert result["batches"] == [], "too many batches for the state: the Distributed Map reads them from S3"
-    batches = json.loads(s3.get_object(Bucket=BUCKET, Key=result["batchesKey"])["Body"].read())
-    assert [(b["first"], b["count"]) for b in batches] == [(0, 4), (4, 4), (8, 2)]
-    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=result["manifestKey"])["Body"].read())
-    assert [f["time"] for f in manifest["frames"]] == [float(t) for t in range(10)]
-    frame = s3.get_object(Bucket=BUCKET, Key=manifest["frames"][3]["key"])["Body"].read()
+    assert (plan["segmentCount"], plan["frameCount"], plan["batchCount"], plan["mode"]) == (3, 10, 5, "distributed")
+    assert plan["segments"] == [], "too many segments for the state: the Distributed Map reads them from S3"
+    segments = json.loads(s3.get_object(Bucket=BUCKET, Key=plan["segmentsKey"])["Body"].read())
+    assert [(s["firstFrame"], s["frameCount"], s["firstBatch"]) for s in segments] == [(0, 4, 0), (4, 4, 2), (8, 2, 4)]
+    assert [(s["start"], s["end"]) for s in segments] == [(0, 4), (4, 8), (8, 10)]
+
+    sampled = [
+        extract.handler({"job": document["job"], "media": document["media"], "segment": s}, Context())["sampled"]
+        for s in segments
+    ]
+    batches = [(b["batch"], b["first"], b["count"]) for item in sampled for b in item["batches"]]
+    assert batches == [(0, 0, 2), (1, 2, 2), (2, 4, 2), (3, 6, 2), (4, 8, 2)]
+    manifests = [json.loads(s3.get_object(Bucket=BUCKET, Key=i["manifestKey"])["Body"].read()) for i in sampled]
+    frames = [f for manifest in manifests for f in manifest["frames"]]
+    assert [f["time"] for f in frames] == [float(t) for t in range(10)]
+    assert [f["index"] for f in frames] == list(range(10))
+    assert all(len(f["signature"]) == 128 and abs(sum(f["signature"]) - 1000) < 70 for f in frames)
+    one_pass = [f.time for f in sample_frames(str(clip), 1.0, 10.0)]
+    assert [f["time"] for f in frames] == pytest.approx(one_pass, abs=1e-3)
+    frame = s3.get_object(Bucket=BUCKET, Key=frames[3]["key"])["Body"].read()
     assert Image.open(io.BytesIO(frame)).size == (160, 90)
+    assert all(0 < i["bytesRead"] <= len(clip.read_bytes()) for i in sampled)
 
 
 JOB = {"jobId": "job1", "bucket": BUCKET, "key": "uploads/v.mp4", "etag": "e", "size": 1, "executionArn": "x"}
@@ -244,10 +261,11 @@ JOB = {"jobId": "job1", "bucket": BUCKET, "key": "uploads/v.mp4", "etag": "e", "
 
 def test_detect_batch_names_the_batch_when_a_frame_is_unreadable(s3: Any) -> None:
     manifest = {
+        "firstFrame": 0,
         "frames": [
             {"index": i, "time": float(i), "key": f"work/job1/frames/f{i:06d}.jpg", "width": 8, "height": 8}
             for i in range(3)
-        ]
+        ],
     }
     s3.put_object(Bucket=BUCKET, Key="work/job1/frames/manifest.json", Body=json.dumps(manifest).encode())
     s3.put_object(Bucket=BUCKET, Key="work/job1/frames/f000000.jpg", Body=b"not a jpeg")
@@ -257,16 +275,29 @@ def test_detect_batch_names_the_batch_when_a_frame_is_unreadable(s3: Any) -> Non
 
 
 def test_aggregate_refuses_to_succeed_with_missing_batches(s3: Any) -> None:
-    manifest = {"rate": 1, "frames": []}
-    s3.put_object(Bucket=BUCKET, Key="work/job1/frames/manifest.json", Body=json.dumps(manifest).encode())
+    batches = [
+        {"batch": n, "first": 2 * n, "count": 2, "manifestKey": "work/job1/frames/segment-00000.json"} for n in range(3)
+    ]
+    manifest = {"firstFrame": 0, "bytesRead": 1, "requests": 1, "frames": [], "batches": batches}
+    s3.put_object(Bucket=BUCKET, Key="work/job1/frames/segment-00000.json", Body=json.dumps(manifest).encode())
     s3.put_object(Bucket=BUCKET, Key="work/job1/detections/batch-00000.json", Body=b'{"frames": []}')
+    segments = [
+        {"segment": n, "start": 0, "end": 6, "firstFrame": 6 * n, "frameCount": 6, "firstBatch": 3 * n}
+        for n in range(2)
+    ]
     document = {
         "job": JOB,
-        "media": {"kind": "video"},
-        "frames": {"manifestKey": "work/job1/frames/manifest.json", "batchCount": 3},
+        "media": {"kind": "video", "duration": 12},
+        "frames": {"segments": segments, "segmentsKey": "", "segmentSeconds": 6, "rate": 1},
     }
+    aggregate = _load("aggregate")
+    with pytest.raises(DetectionIncomplete, match="segment\\(s\\) 1 of 2 were not sampled"):
+        aggregate.handler(document, Context())
+    s3.put_object(
+        Bucket=BUCKET, Key="work/job1/frames/segment-00001.json", Body=json.dumps({**manifest, "batches": []}).encode()
+    )
     with pytest.raises(DetectionIncomplete, match="batch\\(es\\) 00001, 00002 of 3"):
-        _load("aggregate").handler(document, Context())
+        aggregate.handler(document, Context())
 
 
 def test_discard_partial_outputs_removes_the_jobs_outputs_and_work_files_only(
@@ -307,11 +338,12 @@ def test_extract_frames_names_damage_found_part_way_through(
     document = _validated(s3, "uploads/v.mp4", clip.read_bytes())
     extract = _load("extract_frames")
 
-    def damaged(path: str, *_: Any) -> Any:
+    def damaged(path: str, *_: Any, **__: Any) -> Any:
         yield from ()
         raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input", path)
 
     monkeypatch.setattr(extract, "sample_frames", damaged)
+    (segment,) = extract.handler(document, Context())["frames"]["segments"]
     with pytest.raises(CorruptMedia, match=r"uploads/v\.mp4 is damaged part-way through") as raised:
-        extract.handler(document, Context())
+        extract.handler({**document, "segment": segment}, Context())
     assert "/tmp" not in str(raised.value)

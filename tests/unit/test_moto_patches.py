@@ -239,6 +239,30 @@ def test_keys_over_1024_bytes_are_refused(monkeypatch: pytest.MonkeyPatch) -> No
     s3.put_object(Bucket="media-bucket", Key="uploads/" + "x" * 1016, Body=b"x")  # exactly 1,024 bytes is fine
 
 
+@mock_aws
+def test_a_ranged_get_reads_only_its_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media-bucket")
+    data = bytes(range(256)) * 40_000  # 10 MB
+    s3.put_object(Bucket="media-bucket", Key="uploads/v.mp4", Body=data)
+    whole_reads: list[int] = []
+    shipped = moto_patches.original_key_value
+    counted = property(lambda key: whole_reads.append(1) or shipped.fget(key), shipped.fset)
+    monkeypatch.setattr(moto_patches, "original_key_value", counted)
+    monkeypatch.setattr(s3_models.FakeKey, "value", property(moto_patches._key_value, counted.fset))
+    monkeypatch.setattr(s3_responses.S3Response, "key_response", moto_patches._key_response)
+
+    def get(byte_range: str) -> bytes:
+        return s3.get_object(Bucket="media-bucket", Key="uploads/v.mp4", Range=byte_range)["Body"].read()
+
+    assert get("bytes=5000000-5000099") == data[5_000_000:5_000_100]
+    assert get("bytes=-10") == data[-10:] and get("bytes=9999990-") == data[9_999_990:]
+    assert whole_reads == [], "no ranged GET copied the whole object"
+    response = s3.get_object(Bucket="media-bucket", Key="uploads/v.mp4", Range="bytes=20-10")  # moto: whole
+    assert response["Body"].read() == data
+    assert s3.get_object(Bucket="media-bucket", Key="uploads/v.mp4")["Body"].read() == data
+
+
 @mock_aws(config=SFN_CONFIG)
 def test_execution_history_honours_reverse_order(monkeypatch: pytest.MonkeyPatch) -> None:
     sfn = boto3.client("stepfunctions", region_name=REGION)

@@ -146,11 +146,18 @@ def cost_at_success(document: Mapping[str, Any], results: Mapping[str, Any]) -> 
     """Called by Aggregate: the job so far, plus recording and notifying its success."""
     renditions, annotated = len(results["renditions"]), len(results["annotated"])
     if document["media"]["kind"] == "video":
-        frames, batches = int(document["frames"]["frameCount"]), int(document["frames"]["batchCount"])
-        distributed = document["frames"]["mode"] == "distributed"
-        puts = frames + 2 + batches + annotated + (1 if results.get("contactSheet") else 0) + 1 + 1  # + LIST
-        gets = 3 + 2 * batches + frames + 1 + min(frames, ARTEFACT_FRAMES_READ) + (1 if distributed else 0)
-        children = batches if distributed else 0
+        plan = document["frames"]
+        frames, batches, segments = int(plan["frameCount"]), int(plan["batchCount"]), int(plan["segmentCount"])
+        distributed = plan["mode"] == "distributed"
+        # frames, the plan, segment manifests, detections, artefacts, scene copies, results, a LIST
+        sheet, scenes = (1 if results.get("contactSheet") else 0), int(results.get("scenes", 0))
+        puts = frames + 1 + segments + batches + annotated + sheet + scenes + 1 + 1
+        # Validate's probe, the ranged reads, manifests (each batch's, Aggregate's), frames, detections
+        reads = int(results.get("readRequests", 0))
+        gets = 2 + reads + segments + batches + frames + batches + min(frames, ARTEFACT_FRAMES_READ)
+        gets += 1 if distributed else 0  # the ItemReader
+        # A child execution per segment: SampleSegment, the batch Map and one DetectBatch per batch.
+        children = 2 * segments + batches if distributed else 0
     else:
         puts, gets, children = renditions + 1 + annotated + 1, 5 + (1 if annotated else 0), 0
     return job_cost(

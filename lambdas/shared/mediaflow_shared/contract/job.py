@@ -6,7 +6,8 @@ written by one state and read by those after it:
     job      DescribeUpload         which upload this is (the key decoded, once)
     media    Validate               what the upload really is
     image    ProcessImage           renditions and detections of an image
-    frames   ExtractFrames          the sampled frames of a video and their batches
+    frames   ExtractFrames          the plan: the video's segments (each Map iteration adds
+                                    `sampled`, its frames and their detection batches)
     results  Aggregate              the summary of results.json
     error    any Catch              {Error, Cause} of the state that failed
     failure  DiscardPartialOutputs  the failure in words, for the record and the email
@@ -90,20 +91,46 @@ class ImageOutputs(TypedDict):
 
 
 class Batch(TypedDict):
-    batch: int
-    first: int
+    batch: int  # unique in the job: the segment's firstBatch plus its place in the segment
+    first: int  # the first frame's index (frame k samples time k / rate)
     count: int
-    manifestKey: str
+    manifestKey: str  # the segment manifest that lists the batch's frames
+
+
+class Segment(TypedDict):
+    """One span of the video that one ExtractFrames invocation samples (planned by seeking)."""
+
+    segment: int
+    start: float  # seconds
+    end: float
+    firstFrame: int
+    frameCount: int  # planned: the stream may end before its last target
+    firstBatch: int
 
 
 class Frames(TypedDict):
-    manifestKey: str
-    batchesKey: str
-    frameCount: int
-    batchCount: int
-    maxConcurrency: int
+    """ExtractFrames' plan: the segments the video is sampled in, fanned out by a Map."""
+
+    segmentsKey: str  # the plan in S3: the Distributed Map reads the segments from it
+    segmentCount: int
+    segmentSeconds: float
+    rate: float
+    frameCount: int  # planned
+    batchCount: int  # planned
+    segmentConcurrency: int
     mode: Literal["inline", "distributed"]
-    batches: list[Batch]  # empty in distributed mode: the Map reads them from batchesKey
+    segments: list[Segment]  # empty in distributed mode: the Map reads them from segmentsKey
+
+
+class SampledSegment(TypedDict):
+    """What one segment's sampling produced: its frames are listed in the manifest in S3."""
+
+    segment: int
+    manifestKey: str
+    frameCount: int
+    batches: list[Batch]
+    maxConcurrency: int  # detection batches in flight for this segment
+    bytesRead: int
 
 
 class Results(TypedDict):
@@ -115,7 +142,9 @@ class Results(TypedDict):
     topLabels: str
     outputsSummary: str
     frameCount: int
-    segments: int
+    segments: int  # timeline segments (a label's presence)
+    scenes: NotRequired[int]  # shots found in a video (results.json lists them)
+    readRequests: NotRequired[int]  # ranged GETs that sampled the video
     annotated: list[str]
     contactSheet: str | None
 
@@ -138,8 +167,17 @@ class JobDocument(TypedDict, total=False):
     failure: Failure
 
 
+class SegmentItem(TypedDict):
+    """One iteration of the segment Map: the job and the segment it samples (and then, as
+    `sampled`, what the sampling produced, for the detection Map nested in the iteration)."""
+
+    job: Job
+    segment: Segment
+    sampled: NotRequired[SampledSegment]
+
+
 class BatchItem(TypedDict):
-    """One Map iteration's input: the job and the batch of frames it analyses."""
+    """One iteration of the detection Map: the job and the batch of frames it analyses."""
 
     job: Job
     batch: Batch

@@ -3,11 +3,13 @@
     <upload prefix><anything>                      uploads: the EventBridge rule listens here only
     <output prefix><jobId>/renditions/w<width>.<ext>
     <output prefix><jobId>/annotated/<labels>-<frame>.jpg
+    <output prefix><jobId>/scenes/scene-<n>.jpg      each scene's representative frame
     <output prefix><jobId>/contact-sheet.jpg
     <output prefix><jobId>/results.json
     <work prefix><jobId>/frames/f<frame>.jpg       sampled video frames (expire after a day)
-    <work prefix><jobId>/frames/manifest.json      every frame's index, time, key and size
-    <work prefix><jobId>/frames/batches.json       the Map's items (the Distributed Map reads them)
+    <work prefix><jobId>/frames/segments.json      the sampling plan (the Distributed Map reads it)
+    <work prefix><jobId>/frames/segment-<n>.json   a segment's frames (index, time, key, size,
+                                                   signature) and its detection batches
     <work prefix><jobId>/detections/<name>.json    one per image or batch of frames
 
 Outputs and work files sit under other prefixes than uploads, so they never re-trigger the
@@ -54,6 +56,12 @@ class Layout:
     def annotated_frame(self, job_id: str, labels: list[str], frame_index: int) -> str:
         return f"{self.annotated_frames(job_id)}{'_'.join(labels)}-{frame_index:06d}.jpg"
 
+    def scene_frames(self, job_id: str) -> str:
+        return f"{self.outputs(job_id)}scenes/"
+
+    def scene_frame(self, job_id: str, scene: int) -> str:
+        return f"{self.scene_frames(job_id)}scene-{scene:04d}.jpg"
+
     def contact_sheet(self, job_id: str) -> str:
         return f"{self.outputs(job_id)}contact-sheet.jpg"
 
@@ -68,11 +76,11 @@ class Layout:
     def frame(self, job_id: str, frame_index: int) -> str:
         return f"{self.work(job_id)}frames/f{frame_index:06d}.jpg"
 
-    def frame_manifest(self, job_id: str) -> str:
-        return f"{self.work(job_id)}frames/manifest.json"
+    def segment_plan(self, job_id: str) -> str:
+        return f"{self.work(job_id)}frames/segments.json"
 
-    def frame_batches(self, job_id: str) -> str:
-        return f"{self.work(job_id)}frames/batches.json"
+    def segment_manifest(self, job_id: str, segment: int) -> str:
+        return f"{self.work(job_id)}frames/segment-{segment:05d}.json"
 
     def detections(self, job_id: str) -> str:
         return f"{self.work(job_id)}detections/"

@@ -46,9 +46,11 @@ class Settings:
     # Video sampling and fan-out (ExtractFrames).
     frame_sample_rate: float = _env("FRAME_SAMPLE_RATE", "FrameSampleRate", default=1.0)
     frame_max_width: int = _env("FRAME_MAX_WIDTH", default=1280)
+    segment_seconds: int = _env("SEGMENT_SECONDS", "SegmentSeconds", default=300)
+    segment_max_concurrency: int = _env("SEGMENT_MAX_CONCURRENCY", "SegmentMaxConcurrency", default=50)
+    inline_map_max_segments: int = _env("INLINE_MAP_MAX_SEGMENTS", "InlineMapMaxSegments", default=8)
     frames_per_batch: int = _env("FRAMES_PER_BATCH", "FramesPerBatch", default=10)
     detect_max_concurrency: int = _env("DETECT_MAX_CONCURRENCY", "DetectMaxConcurrency", default=10)
-    inline_map_max_batches: int = _env("INLINE_MAP_MAX_BATCHES", "InlineMapMaxBatches", default=200)
     # Detection (DetectObjects).
     detection_backend: str = _env("DETECTION_BACKEND", "DetectionBackend", default="centerface")
     detection_model_s3_uri: str = _env("DETECTION_MODEL_S3_URI", "DetectionModelS3Uri", default="")
