@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python bench/bench_renditions.py
 	$(BIN)/python bench/bench_frames.py --clips .bench-clips
 	$(BIN)/python bench/bench_detect.py
+	$(BIN)/python bench/bench_long_video.py --clips .bench-clips
 
 clean:
 	rm -rf .mediaflow mediaflow-output samples test-artifacts .pytest_cache .ruff_cache

@@ -344,6 +344,17 @@ function timelineBars(segments, duration) {
     el("div", { class: "bar-scale muted" }, el("span", {}, "0 s"), el("span", {}, `${end} s`)));
 }
 
+// The video's shots in order, each as its representative frame with its time span and labels.
+function sceneStrip(scenes, total) {
+  const more = total > scenes.length ? ` (the first ${scenes.length} of ${total})` : "";
+  return el("section", { class: "scenes", "aria-label": "Scenes" },
+    el("h3", {}, `${total} ${total === 1 ? "scene" : "scenes"}${more}`),
+    el("ol", { class: "scene-strip" }, scenes.map((scene) => el("li", { class: "scene", "data-scene": String(scene.scene) },
+      el("img", { src: scene.url, alt: `Scene ${scene.scene}, ${scene.start} s – ${scene.end} s`, loading: "lazy" }),
+      el("span", { class: "scene-time" }, `${scene.start} s – ${scene.end} s`),
+      el("span", { class: "scene-labels muted" }, scene.labels.length ? scene.labels.join(", ") : "no labels")))));
+}
+
 function renderDetections(job) {
   const results = job.results;
   $("#detections-block").hidden = !results;
@@ -357,6 +368,7 @@ function renderDetections(job) {
     if (largest) parts.push(boxesOver(largest.url, frame ? frame.detections : [], "Detections on the image"));
   } else {
     for (const annotated of results.annotated) parts.push(el("figure", { class: "annotated" }, el("img", { src: annotated.url, alt: `${annotated.label} at ${annotated.time} s` }), el("figcaption", {}, `${annotated.label} at ${annotated.time} s`)));
+    if (results.scenes && results.scenes.length) parts.push(sceneStrip(results.scenes, results.sceneCount));
     if (results.timeline.length) parts.push(timelineBars(results.timeline, job.media && job.media.duration));
     if (results.contactSheet) parts.push(el("figure", { class: "annotated" }, el("img", { src: results.contactSheet, alt: "Contact sheet of sampled frames" }), el("figcaption", {}, "Contact sheet")));
   }

@@ -71,7 +71,9 @@ def _sampled(source: BinaryIO, rate: float, media: Media, name: str, segment: Se
 def plan(job: Job, media: Media) -> Frames:
     config = settings()
     rate = config.frame_sample_rate
-    segments = plan_segments(float(media["duration"]), rate, config.segment_seconds, config.frames_per_batch)
+    segments = plan_segments(
+        float(media["duration"]), rate, config.segment_seconds, config.min_segment_seconds, config.frames_per_batch
+    )
     segments_key = write_json(job["bucket"], layout().segment_plan(job["jobId"]), segments)
     inline = len(segments) <= config.inline_map_max_segments
     last = segments[-1]

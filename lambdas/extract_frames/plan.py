@@ -16,10 +16,23 @@ from sampler import frame_count
 
 from mediaflow_shared.contract.job import Batch, Segment
 
+# A video long enough is cut into at least this many segments, so even a 10-minute video
+# samples in parallel (and, with detection following each segment, pipelines).
+MIN_SEGMENTS = 8
 
-def plan_segments(duration: float, rate: float, segment_seconds: float, per_batch: int) -> list[Segment]:
+
+def segment_span(duration: float, longest: float, shortest: float) -> float:
+    """Seconds per segment: at most `longest` (one invocation's bounded span), and short
+    enough for MIN_SEGMENTS segments, but never under `shortest` (each segment costs an
+    invocation and a read of the video's index)."""
+    count = max(math.ceil(duration / longest), min(MIN_SEGMENTS, math.floor(duration / shortest)), 1)
+    return duration / count
+
+
+def plan_segments(duration: float, rate: float, longest: float, shortest: float, per_batch: int) -> list[Segment]:
     total = frame_count(duration, rate)
-    per_segment = max(per_batch, round(segment_seconds * rate))  # at least one full batch
+    # whole frames, and at least one full batch
+    per_segment = max(per_batch, math.ceil(segment_span(duration, longest, shortest) * rate - 1e-9))
     segments: list[Segment] = []
     first_batch = 0
     for number, first in enumerate(range(0, total, per_segment)):

@@ -20,7 +20,7 @@ from typing import BinaryIO
 import av
 import numpy as np
 
-from mediaflow_shared.video import open_container, upright
+from mediaflow_shared.video import decode_threads, open_container, upright
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class _Decoder:
 
     def __init__(self, container: av.container.InputContainer, stream: av.VideoStream) -> None:
         self.container, self.stream, self.codec = container, stream, stream.codec_context
+        self.codec.thread_count = decode_threads()  # segments, not threads, are how sampling scales
         self.time_base = float(stream.time_base)
         self.skip_margin = 8 / float(stream.average_rate or 25)  # seconds: covers B-frame reordering
         self.pending: deque[av.VideoFrame] = deque()

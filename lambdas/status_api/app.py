@@ -55,6 +55,7 @@ app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin=settings().allowed_ori
 URL_SECONDS = 3600
 MAX_POST_BYTES = 5 * 1024**3
 MAX_PAGE = 50
+MAX_SCENES = 200  # the page's scene strip; results.json lists every scene
 
 
 @cache
@@ -222,6 +223,8 @@ def _results(record: JobRecord) -> dict[str, Any] | None:
     return {
         "labels": results.get("labels", []),
         "timeline": results.get("timeline", []),
+        "scenes": [{**scene, "url": _presigned_get(scene["key"])} for scene in results.get("scenes", [])[:MAX_SCENES]],
+        "sceneCount": len(results.get("scenes", [])),
         "framesWithDetections": frames[:200],
         "annotated": [{**a, "url": _presigned_get(a["key"])} for a in results.get("annotated", [])],
         "contactSheet": _presigned_get(results["contactSheet"]) if results.get("contactSheet") else None,

@@ -177,11 +177,16 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     segment = page.locator('.timeline-bars .segment[aria-label^="face: 0 s"]')  # the timeline, drawn as a bar
     expect(segment).to_have_count(1)
     expect(page.locator('#detections img[alt="Contact sheet of sampled frames"]')).to_be_visible()
+    expect(page.locator(".scenes h3")).to_have_text("1 scene")  # one continuous pan: one shot
+    scene = page.locator('.scene-strip li[data-scene="1"]')
+    expect(scene.locator(".scene-time")).to_have_text(re.compile(r"^0 s – 1[12](\.\d+)? s$"))
+    expect(scene.locator(".scene-labels")).to_have_text("face")
+    page.wait_for_function("document.querySelector('.scene-strip img').naturalWidth > 0")
     expect(page.locator('#graph g[data-state="DetectBatch"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
     expect(page.locator("#graph line.catch")).to_have_count(0)  # nothing was caught
     # Top to bottom like the console: a Map's processor below it, its Next below the processor.
-    descent = ("ExtractFrames", "DetectFrameBatches", "DetectBatch", "Aggregate")
+    descent = ("ExtractFrames", "SampleSegments", "SampleSegment", "DetectSegmentBatches", "DetectBatch", "Aggregate")
     boxes = _boxes(page, *descent)
     rows = [boxes[name]["y"] for name in descent]
     assert rows == sorted(rows) and len(set(rows)) == len(rows)

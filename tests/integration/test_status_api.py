@@ -139,3 +139,76 @@ def test_an_awkward_key_is_decoded_exactly_once_on_the_way_to_the_email_and_the_
     assert [job["key"] for job in listed if job["jobId"] == run.job["jobId"]] == [key]
     results = json.loads(requests.get(page["results"]["resultsUrl"], timeout=30).content)
     assert results["source"]["key"] == key
+
+
+MIB = 1024 * 1024
+
+
+def test_a_multipart_upload_completes_only_with_every_part_and_starts_one_job(
+    api: str, stack: LocalStack, samples: dict[str, Path]
+) -> None:
+    clip = samples["astronaut-pan.mp4"].read_bytes()
+    padding = 40 * MIB - len(clip)  # an MP4 'free' box: three 16 MiB parts, the last one short
+    data = clip + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+    started = _post(
+        api, "/uploads/multipart", {"filename": "long walk.mp4", "contentType": "video/mp4", "size": len(data)}
+    )
+    assert started.status_code == 200, started.text
+    upload = started.json()
+    assert (upload["partSize"], upload["partCount"]) == (16 * MIB, 3)
+    assert upload["key"].startswith("uploads/") and upload["key"].endswith("/long walk.mp4")
+    ids = {"key": upload["key"], "uploadId": upload["uploadId"]}
+
+    urls = _post(api, "/uploads/multipart/parts", {**ids, "partNumbers": [1, 2, 3]}).json()["urls"]
+    for number in (3, 1):  # out of order, and part 2 not yet
+        part = data[(number - 1) * 16 * MIB : number * 16 * MIB]
+        assert requests.put(urls[str(number)], data=part, timeout=60).status_code == 200
+    early = _post(api, "/uploads/multipart/complete", {**ids, "partCount": 3})
+    assert early.status_code == 400 and "part(s) 2 of 3 have not arrived" in early.json()["message"]
+    assert stack.executions_for(upload["key"]) == [], "nothing exists, so nothing started"
+
+    assert requests.put(urls["2"], data=data[16 * MIB : 32 * MIB], timeout=60).status_code == 200
+    done = _post(api, "/uploads/multipart/complete", {**ids, "partCount": 3})
+    assert done.status_code == 200, done.text
+    assert stack.client("s3").get_object(Bucket=stack.bucket, Key=upload["key"])["Body"].read() == data
+    execution = stack.wait_for_execution(upload["key"], timeout=90)
+    assert execution["status"] == "SUCCEEDED"
+    (job,) = [j for j in stack.jobs() if j["key"] == upload["key"]]
+    assert job["size"] == len(data) and job["etag"].endswith("-3"), "S3's multipart ETag: the parts' count"
+
+
+def test_an_abandoned_multipart_upload_is_aborted(api: str, stack: LocalStack) -> None:
+    upload = _post(api, "/uploads/multipart", {"filename": "gone.mp4", "contentType": "video/mp4", "size": 99 * MIB})
+    ids = {"key": upload.json()["key"], "uploadId": upload.json()["uploadId"]}
+    assert _post(api, "/uploads/multipart/abort", ids).json() == {"key": ids["key"], "aborted": True}
+    open_uploads = stack.client("s3").list_multipart_uploads(Bucket=stack.bucket).get("Uploads", [])
+    assert ids["uploadId"] not in [u["UploadId"] for u in open_uploads]
+    again = _post(api, "/uploads/multipart/complete", {**ids, "partCount": 1})
+    assert again.status_code == 400 and "NoSuchUpload" in again.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/uploads/multipart", {"filename": "a.mp4", "contentType": "video/mp4"}, "size"),
+        ("/uploads/multipart", {"filename": "a.mp4", "contentType": "video/mp4", "size": 0}, "size"),
+        ("/uploads/multipart", {"filename": "a.jpg", "contentType": "image/jpeg", "size": 10**12}, "image limit"),
+        ("/uploads/multipart", {"filename": "a.mp4", "contentType": "video/mp4", "size": 10**13}, "video limit"),
+        (
+            "/uploads/multipart/parts",
+            {"key": "outputs/x/results.json", "uploadId": "u", "partNumbers": [1]},
+            "not an upload",
+        ),
+        (
+            "/uploads/multipart/parts",
+            {"key": "uploads/a.mp4", "uploadId": "u", "partNumbers": list(range(1, 102))},
+            "partNumbers",
+        ),
+        ("/uploads/multipart/parts", {"key": "uploads/a.mp4", "uploadId": "u", "partNumbers": [0]}, "partNumbers"),
+        ("/uploads/multipart/complete", {"key": "uploads/../x", "uploadId": "u", "partCount": 1}, "not an upload"),
+        ("/uploads/multipart/abort", {"key": "uploads/a.mp4"}, "uploadId"),
+    ],
+)
+def test_bad_multipart_requests_are_400(api: str, path: str, body: Any, message: str) -> None:
+    response = _post(api, path, body)
+    assert response.status_code == 400 and message in response.json()["message"], response.text

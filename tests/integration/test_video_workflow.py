@@ -201,10 +201,10 @@ def test_many_batches_stay_within_step_functions_quotas(stack: LocalStack, tmp_p
     assert [f["time"] for f in results["frames"]] == pytest.approx(
         [float(i) for i in range(len(results["frames"]))], abs=0.3
     )
-    # Four segments of 300 s, each sampled by its own invocation, reading the video about once
+    # Eight segments of 150 s, each sampled by its own invocation, reading the video about once
     # (each segment reads whole 1 MiB blocks: this clip is smaller than one).
     sampling, size = results["sampling"], clip.stat().st_size
-    assert sampling["segments"] == 4 and run.states_entered().count("SampleSegment") == 4
+    assert sampling["segments"] == 8 and run.states_entered().count("SampleSegment") == 8
     assert size <= sampling["bytesRead"] <= 1.2 * size + sampling["segments"] * BLOCK_SIZE
     assert 120 * 5 < len(run.history) < HISTORY_LIMIT  # every page of the history is counted
     payloads = [

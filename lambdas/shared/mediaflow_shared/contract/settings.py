@@ -47,6 +47,7 @@ class Settings:
     frame_sample_rate: float = _env("FRAME_SAMPLE_RATE", "FrameSampleRate", default=1.0)
     frame_max_width: int = _env("FRAME_MAX_WIDTH", default=1280)
     segment_seconds: int = _env("SEGMENT_SECONDS", "SegmentSeconds", default=300)
+    min_segment_seconds: int = _env("MIN_SEGMENT_SECONDS", "MinSegmentSeconds", default=120)
     segment_max_concurrency: int = _env("SEGMENT_MAX_CONCURRENCY", "SegmentMaxConcurrency", default=50)
     inline_map_max_segments: int = _env("INLINE_MAP_MAX_SEGMENTS", "InlineMapMaxSegments", default=8)
     frames_per_batch: int = _env("FRAMES_PER_BATCH", "FramesPerBatch", default=10)
