@@ -22,6 +22,9 @@ single / segment-parallel. Targets (issue #10): >= 1.7x on a 2-core machine, a w
 RSS flat in the video's length (<= 400 MB at 2 hours), bytes read <= 1.2x the file.
 
     python bench/bench_long_video.py [--lengths 10,120] [--kinds low,camera] [--clips DIR]
+
+A 2-hour camera-like clip is 11 GB: the local emulator keeps uploads on disk but assembles a
+multipart upload in memory, so give it a machine with the RAM (`--kinds low` skips it).
 """
 
 from __future__ import annotations

@@ -382,6 +382,6 @@ def test_a_large_video_goes_up_in_parts_with_one_bar_and_a_retried_part(
     assert page.locator("#upload-list progress").count() == 1
     assert page.locator("#upload-list progress").get_attribute("value") == "100"
     (job,) = [j for j in stack.jobs() if j["key"].endswith("/big holiday clip.mp4")]
-    assert job["size"] == big.stat().st_size and job["status"] == "SUCCEEDED"
+    assert int(job["size"]) == big.stat().st_size and job["status"] == "SUCCEEDED"
     leftovers = stack.client("s3").list_multipart_uploads(Bucket=stack.bucket).get("Uploads", [])
     assert leftovers == [], "the upload was completed, not left open"
