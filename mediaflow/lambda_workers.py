@@ -25,11 +25,15 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _SPAWN = multiprocessing.get_context("spawn")
+_STARTING = threading.Lock()  # one worker start at a time: __main__ is swapped while it starts
 INIT_LIMIT_SECONDS = 10.0  # Lambda's INIT phase limit for on-demand functions
 
 
@@ -144,6 +148,23 @@ def _report_line(request_id: str, duration_ms: float, memory_mb: int, init_ms: f
 _READY = "ready"  # what a worker sends once its INIT phase (the handler's import) is over
 
 
+@contextmanager
+def _parent_main_hidden() -> Iterator[None]:
+    """While a worker starts, `__main__` is an empty module.
+
+    spawn makes every child re-import its parent's main module (multiprocessing's "main
+    fixup"); under `mediaflow up` or `process` that is the CLI and with it the whole emulator
+    (moto, werkzeug, boto3's service models): ~2 s and ~110 MB per cold worker that a Lambda
+    sandbox never pays. The worker's target lives in this module, so it needs nothing from
+    `__main__`; its INIT is then the handler's own imports, as Lambda bills it."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 class _Worker:
     def __init__(self, spec: FunctionSpec, log_path: Path) -> None:
         self.connection, child = _SPAWN.Pipe()
@@ -154,7 +175,8 @@ class _Worker:
             name=f"lambda:{spec.name}",
             daemon=True,
         )
-        self.process.start()
+        with _STARTING, _parent_main_hidden():
+            self.process.start()
         child.close()
         self.initialised = False
         self._stopping = threading.Lock()

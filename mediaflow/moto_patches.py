@@ -200,9 +200,9 @@ def _cached_boto_client(region: str, service: str, port: str, intercepted: bool)
 
 def _boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     """moto builds a new boto3 client for every Task state (~17 ms each); clients are
-    thread-safe, so one per (region, service) serves every execution."""
-    if state_credentials is not None:
-        return original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
+    thread-safe, so one per (region, service) serves every execution. Every Task passes its
+    `state_credentials` (the state machine's role), which moto accepts and ignores, so they
+    are not part of the key: keying on them made every call a miss."""
     return _cached_boto_client(region, service, moto_server_port(), botocore_stubber.enabled)
 
 

@@ -155,3 +155,38 @@ def test_init_past_its_limit_counts_against_the_timeout(tmp_path: Path, monkeypa
         assert error == "Unhandled" and body["errorType"] == "Sandbox.Timedout"
     finally:
         slow.close()
+
+
+PARENT = """
+import json, sys
+from pathlib import Path
+
+import moto  # the heavy import a `mediaflow up` parent has and a sandbox must not inherit
+
+from mediaflow.lambda_workers import FunctionPool, FunctionSpec
+
+if __name__ == "__main__":
+    code = Path(sys.argv[1])
+    spec = FunctionSpec(
+        name="fn", logical_id="Fn", code_dir=code, handler="app.handler", timeout_seconds=30, memory_mb=128
+    )
+    pool = FunctionPool(spec, code, max_workers=1)
+    print(pool.invoke(b"{}").payload.decode())
+    pool.close()
+"""
+
+
+def test_a_worker_does_not_import_its_parents_main_module(tmp_path: Path) -> None:
+    """The bug: spawn re-imported the parent's __main__ (the CLI, and with it moto) in every worker."""
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text("import sys\ndef handler(event, context):\n    return sorted(sys.modules)\n")
+    (tmp_path / "parent.py").write_text(PARENT)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "parent.py"), str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "mediaflow.lambda_workers" in modules, "the worker itself was imported"
+    assert "moto" not in modules and "werkzeug" not in modules

@@ -162,6 +162,11 @@ def test_step_functions_clients_are_reused() -> None:
         REGION, "lambda"
     ), "the bug: a new client (~17 ms) for every Task"
     assert moto_patches._boto_client_for(REGION, "lambda") is moto_patches._boto_client_for(REGION, "lambda")
+    # The bug: every Task passes its state credentials, and a call with any credentials missed the cache.
+    role = object()
+    assert moto_patches._boto_client_for(REGION, "lambda", state_credentials=role) is moto_patches._boto_client_for(
+        REGION, "lambda", state_credentials=object()
+    )
 
 
 def test_engine_repr_dumps_are_silenced() -> None:
