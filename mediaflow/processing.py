@@ -36,14 +36,21 @@ def _copy_outputs(stack: StackClient, job: JobRecord, destination: Path) -> list
 
 
 def _timeline_lines(destination: Path) -> list[str]:
-    """A video's timeline from its copied results.json: when each label was in view."""
-    results = destination / "results.json"
-    if not results.exists():
+    """A video's scenes and timeline from its copied results.json: its shots, and when each
+    label was in view."""
+    path = destination / "results.json"
+    if not path.exists():
         return []
-    return [
+    results = json.loads(path.read_text())
+    scenes = [
+        f"scene {scene['scene']} from {scene['start']:g} s to {scene['end']:g} s"
+        + (f" ({', '.join(scene['labels'])})" if scene["labels"] else "")
+        for scene in results.get("scenes", [])
+    ]
+    return scenes + [
         f"{segment['label']} from {segment['start']:g} s to {segment['end']:g} s "
         f"({segment['frames']} frames, best {segment['bestConfidence']:.0%})"
-        for segment in json.loads(results.read_text()).get("timeline", [])
+        for segment in results.get("timeline", [])
     ]
 
 
