@@ -33,6 +33,7 @@ from moto.settings import moto_server_port
 from moto.sns import models as sns_models
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
@@ -54,6 +55,7 @@ original_lambda_invoke = lambda_models.LambdaFunction.invoke
 original_subscription_publish = sns_models.Subscription.publish
 original_boto_client_for = sfn_boto_client.boto_client_for
 original_evaluation_environment = execution_worker.ExecutionWorker._get_evaluation_environment
+original_state_data = sfn_state.StateData
 
 
 def _once(name: str) -> bool:
@@ -245,9 +247,20 @@ def _evaluation_environment(self: Any) -> Any:
     return env
 
 
+def _state_data(**fields: Any) -> Any:
+    """moto writes $$.State.EnteredTime with Python's isoformat ("…12:00:00.429798+00:00");
+    AWS writes milliseconds and "Z" ("…12:00:00.429Z"), and MediaFlow stores it in every job
+    record's updatedAt and finishedAt, so the two runtimes' records differ without this."""
+    entered = fields.get("EnteredTime")
+    if isinstance(entered, str) and not entered.endswith("Z"):
+        fields["EnteredTime"] = iso_timestamp(datetime.fromisoformat(entered))
+    return original_state_data(**fields)
+
+
 def context_start_time_as_string() -> None:
     if _once("sfn-start-time"):
         execution_worker.ExecutionWorker._get_evaluation_environment = _evaluation_environment
+        sfn_state.StateData = _state_data
 
 
 def silence_engine_repr_dumps() -> None:

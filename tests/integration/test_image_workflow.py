@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ def test_photo_gets_every_rendition_width_and_format(stack: LocalStack, samples:
 
     assert run.status == "SUCCEEDED", run.execution
     assert run.job["status"] == "SUCCEEDED"
+    # $$.State.EnteredTime as AWS writes it: milliseconds and Z
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", run.job["finishedAt"]), run.job["finishedAt"]
     # 1000 x 872 source: 320 and 640 fit, 1280 would be an upscale and is skipped.
     made = {(r["width"], r["format"]) for r in run.renditions}
     assert made == {(320, "jpeg"), (320, "webp"), (640, "jpeg"), (640, "webp")}

@@ -20,6 +20,7 @@ from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.sns import models as sns_models
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.backend import execution_worker
 
 from mediaflow import moto_patches
@@ -155,6 +156,21 @@ def test_context_start_time_is_an_iso_string(monkeypatch: pytest.MonkeyPatch) ->
     fixed = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="after", input="{}")["executionArn"])
     assert fixed["status"] == "SUCCEEDED"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", json.loads(fixed["output"])["t"])
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_state_entered_time_is_written_as_aws_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(sfn, {"P": {"Type": "Pass", "Parameters": {"t.$": "$$.State.EnteredTime"}, "End": True}}, "P")
+    aws_format = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+    monkeypatch.setattr(sfn_state, "StateData", moto_patches.original_state_data)
+    before = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="before", input="{}")["executionArn"])
+    assert json.loads(before["output"])["t"].endswith("+00:00"), "the bug: Python's isoformat, microseconds"
+
+    monkeypatch.setattr(sfn_state, "StateData", moto_patches._state_data)
+    after = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="after", input="{}")["executionArn"])
+    assert re.fullmatch(aws_format, json.loads(after["output"])["t"])
 
 
 def test_step_functions_clients_are_reused() -> None:
