@@ -223,8 +223,11 @@ def test_the_result_comes_before_the_workflow(page: Page, page_url: str, samples
     _upload_and_open(page, page_url, samples["chelsea-transparent.png"])
     expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=60_000)
     expect(page.locator("#renditions img").first).to_be_visible()
-    renditions_y = page.locator("#renditions-block").bounding_box()["y"]
-    graph_y = page.locator("#graph").bounding_box()["y"]
+    # Both read in one synchronous evaluation: the job list above refreshes itself every few
+    # seconds, and a row added between two separate reads moved the whole job section.
+    renditions_y, graph_y = page.evaluate(
+        "['#renditions-block', '#graph'].map(s => document.querySelector(s).getBoundingClientRect().top)"
+    )
     assert renditions_y < graph_y, "renditions and detections first, the workflow after"
     _shot(page, "result-first")
 
