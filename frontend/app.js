@@ -68,30 +68,24 @@ function uploadFile(file) {
 
 async function uploadWhole(file, contentType, status, progress) {
   const target = await api("/uploads", { method: "POST", body: JSON.stringify({ filename: file.name, contentType }) });
-  await new Promise((resolve, reject) => {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
-    form.append("file", file);
-    const request = new XMLHttpRequest();
-    request.open("POST", target.url);
-    request.upload.onprogress = (event) => { if (event.lengthComputable) progress.value = (100 * event.loaded) / event.total; };
-    request.onload = () => (request.status < 300 ? resolve() : reject(new Error(`upload refused (${request.status})`)));
-    request.onerror = () => reject(new Error("upload failed (network)"));
-    status.textContent = "uploading…";
-    request.send(form);
-  });
+  const form = new FormData();
+  for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
+  form.append("file", file);
+  status.textContent = "uploading…";
+  await send("POST", target.url, form, "upload", (loaded, total) => { if (total) progress.value = (100 * loaded) / total; });
   return target.key;
 }
 
-// One part: a PUT of the file's slice to its presigned URL, reporting bytes sent so far.
-function putPart(url, blob, onProgress) {
+// A request straight to S3 (a presigned POST, or a part's PUT), reporting the bytes sent so far
+// and the total (0 while unknown); XMLHttpRequest because fetch() reports no upload progress.
+function send(method, url, body, what, onProgress) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    request.open("PUT", url);
-    request.upload.onprogress = (event) => onProgress(event.loaded);
-    request.onload = () => (request.status < 300 ? resolve() : reject(new Error(`part refused (${request.status})`)));
-    request.onerror = () => reject(new Error("part failed (network)"));
-    request.send(blob);
+    request.open(method, url);
+    request.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0);
+    request.onload = () => (request.status < 300 ? resolve() : reject(new Error(`${what} refused (${request.status})`)));
+    request.onerror = () => reject(new Error(`${what} failed (network)`));
+    request.send(body);
   });
 }
 
@@ -113,7 +107,7 @@ async function uploadInParts(file, contentType, status, progress) {
     const blob = file.slice((number - 1) * partSize, Math.min(file.size, number * partSize));
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await putPart(await urlFor(number), blob, (loaded) => { sent[number] = loaded; showProgress(); });
+        await send("PUT", await urlFor(number), blob, "part", (loaded) => { sent[number] = loaded; showProgress(); });
         sent[number] = blob.size;
         showProgress();
         return;

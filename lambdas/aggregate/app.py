@@ -22,7 +22,14 @@ from mediaflow_shared.contract.layout import layout
 from mediaflow_shared.cost import cost_at_success, describe_usd
 from mediaflow_shared.errors import DetectionIncomplete
 from mediaflow_shared.images import open_upright
-from mediaflow_shared.storage import delete_other_objects, read_json, read_upload, s3_client, write_object
+from mediaflow_shared.storage import (
+    delete_other_objects,
+    list_keys,
+    read_json,
+    read_upload,
+    s3_client,
+    write_object,
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -42,18 +49,16 @@ def _sampled_frames(job: Job, plan: Frames) -> tuple[list[dict[str, Any]], dict[
 
     Checks that every planned segment was sampled and every batch it made reported back."""
     keys, bucket, job_id = layout(), job["bucket"], job["jobId"]
-    found = {
-        obj["Key"]
-        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=keys.work(job_id))
-        for obj in page.get("Contents", [])
-    }
+    # Two listings of what is checked, not one of the work prefix with every frame in it.
+    sampled = list_keys(bucket, keys.segment_manifests(job_id))
     segments = _segments(job, plan)
-    unsampled = [str(s["segment"]) for s in segments if keys.segment_manifest(job_id, s["segment"]) not in found]
+    unsampled = [str(s["segment"]) for s in segments if keys.segment_manifest(job_id, s["segment"]) not in sampled]
     if unsampled:
         raise DetectionIncomplete(f"segment(s) {', '.join(unsampled[:20])} of {len(segments)} were not sampled")
     manifests = [read_json(bucket, keys.segment_manifest(job_id, s["segment"])) for s in segments]
     batches = [batch["batch"] for manifest in manifests for batch in manifest["batches"]]
-    missing = [f"{number:05d}" for number in batches if keys.batch_detections(job_id, number) not in found]
+    detected = list_keys(bucket, keys.detections(job_id))
+    missing = [f"{number:05d}" for number in batches if keys.batch_detections(job_id, number) not in detected]
     if missing:
         raise DetectionIncomplete(f"no detections for batch(es) {', '.join(missing[:20])} of {len(batches)}")
     frames = [

@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
-from plan import plan_batches, plan_segments
+from plan import plan_batches, plan_segments, planned_batch_count
 from sampler import SampledFrame, sample_frames
 from signature import colour_signature
 
@@ -83,7 +83,7 @@ def plan(job: Job, media: Media) -> Frames:
         "segmentSeconds": config.segment_seconds,
         "rate": rate,
         "frameCount": last["firstFrame"] + last["frameCount"],
-        "batchCount": last["firstBatch"] + -(-last["frameCount"] // config.frames_per_batch),
+        "batchCount": planned_batch_count(segments, config.frames_per_batch),
         "segmentConcurrency": config.segment_max_concurrency,
         "mode": "inline" if inline else "distributed",
         "segments": segments if inline else [],

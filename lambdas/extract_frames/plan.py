@@ -47,8 +47,17 @@ def plan_segments(duration: float, rate: float, longest: float, shortest: float,
                 "firstBatch": first_batch,
             }
         )
-        first_batch += math.ceil(count / per_batch)
+        first_batch += batches_in(count, per_batch)
     return segments
+
+
+def batches_in(frames: int, per_batch: int) -> int:
+    return math.ceil(frames / per_batch)
+
+
+def planned_batch_count(segments: list[Segment], per_batch: int) -> int:
+    last = segments[-1]
+    return last["firstBatch"] + batches_in(last["frameCount"], per_batch)
 
 
 def plan_batches(segment: Segment, sampled: int, per_batch: int, manifest_key: str) -> list[Batch]:

@@ -38,7 +38,9 @@ def frame_count(duration: float, rate: float) -> int:
 
 def sample_times(duration: float, rate: float, first: int = 0, count: int | None = None) -> list[float]:
     """k / rate for k in first .. first + count - 1 (by default every k with k / rate < duration)."""
-    last = frame_count(duration, rate) if count is None else min(first + count, frame_count(duration, rate))
+    last = frame_count(duration, rate)
+    if count is not None:
+        last = min(first + count, last)
     return [k / rate for k in range(first, last)]
 
 

@@ -102,12 +102,16 @@ def _json(text: str | bytes, what: str) -> Any:
         raise BadRequestError(f"{what} is not valid JSON") from err
 
 
-@app.post("/uploads")
-def create_upload() -> dict[str, Any]:
+def _body(schema: dict[str, Any], what: str) -> dict[str, Any]:
     body = _json(app.current_event.body or "null", "the body")
     if not isinstance(body, dict):
-        raise BadRequestError("expected a JSON object with filename and contentType")
-    _valid(body, UPLOAD_REQUEST, "expected filename (a string) and contentType (an image/* or video/* type)")
+        raise BadRequestError(f"expected a JSON object: {what}")
+    return _valid(body, schema, f"expected {what}")
+
+
+@app.post("/uploads")
+def create_upload() -> dict[str, Any]:
+    body = _body(UPLOAD_REQUEST, "filename (a string) and contentType (an image/* or video/* type)")
     filename = _safe_filename(body["filename"])
     content_type = body["contentType"]
     # A presigned POST carries at most 5 GB (S3's single-request limit); larger videos need multipart.
@@ -121,13 +125,6 @@ def create_upload() -> dict[str, Any]:
         ExpiresIn=900,
     )
     return {"url": post["url"], "fields": post["fields"], "key": key, "maxBytes": max_bytes}
-
-
-def _body(schema: dict[str, Any], what: str) -> dict[str, Any]:
-    body = _json(app.current_event.body or "null", "the body")
-    if not isinstance(body, dict):
-        raise BadRequestError(f"expected a JSON object: {what}")
-    return _valid(body, schema, f"expected {what}")
 
 
 def _multipart(call: Any, *args: Any) -> dict[str, Any]:

@@ -149,9 +149,10 @@ def cost_at_success(document: Mapping[str, Any], results: Mapping[str, Any]) -> 
         plan = document["frames"]
         frames, batches, segments = int(plan["frameCount"]), int(plan["batchCount"]), int(plan["segmentCount"])
         distributed = plan["mode"] == "distributed"
-        # frames, the plan, segment manifests, detections, artefacts, scene copies, results, a LIST
+        # frames, the plan, segment manifests, detections, artefacts, scene copies, results, and
+        # three LISTs (segment manifests, detections, earlier scene frames)
         sheet, scenes = (1 if results.get("contactSheet") else 0), int(results.get("scenes", 0))
-        puts = frames + 1 + segments + batches + annotated + sheet + scenes + 1 + 1
+        puts = frames + 1 + segments + batches + annotated + sheet + scenes + 1 + 3
         # Validate's probe, the ranged reads, manifests (each batch's, Aggregate's), frames, detections
         reads = int(results.get("readRequests", 0))
         gets = 2 + reads + segments + batches + frames + batches + min(frames, ARTEFACT_FRAMES_READ)

@@ -70,6 +70,12 @@ def write_object(bucket: str, key: str, body: bytes, content_type: str) -> str:
     return key
 
 
+def list_keys(bucket: str, prefix: str) -> set[str]:
+    """Every key under `prefix`."""
+    pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {obj["Key"] for page in pages for obj in page.get("Contents", [])}
+
+
 def delete_other_objects(bucket: str, prefix: str, keep: set[str]) -> int:
     """Delete every object under `prefix` but those in `keep` (what an earlier attempt or a failed
     job left); returns how many were deleted. A list page holds at most 1,000 keys, as many as

@@ -79,8 +79,12 @@ class Layout:
     def segment_plan(self, job_id: str) -> str:
         return f"{self.work(job_id)}frames/segments.json"
 
+    def segment_manifests(self, job_id: str) -> str:
+        """The prefix of the segment manifests alone (the frames beside them do not share it)."""
+        return f"{self.work(job_id)}frames/segment-"
+
     def segment_manifest(self, job_id: str, segment: int) -> str:
-        return f"{self.work(job_id)}frames/segment-{segment:05d}.json"
+        return f"{self.segment_manifests(job_id)}{segment:05d}.json"
 
     def detections(self, job_id: str) -> str:
         return f"{self.work(job_id)}detections/"
