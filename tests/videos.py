@@ -71,6 +71,14 @@ def faststart(source: Path, path: Path) -> Path:
     return path
 
 
+def padded_to(video: bytes, size: int) -> bytes:
+    """The video grown to exactly `size` bytes by an MP4 'free' box at its end: a valid file
+    that players (and the workflow) read as the same video, only bigger."""
+    padding = size - len(video)
+    assert padding >= 8, "a box needs at least its 8-byte header"
+    return video + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+
+
 def truncated_with_index(source: Path, path: Path, fraction: float = 0.6) -> Path:
     """A moov-first MP4 cut short: the index promises every frame, the data holds only some."""
     whole = faststart(source, path.with_suffix(".whole.mp4")).read_bytes()

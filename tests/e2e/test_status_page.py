@@ -17,6 +17,7 @@ from mediaflow.stack import LocalStack
 from mediaflow.web import StatusPageServer
 from tests.conftest import ARTIFACTS
 from tests.integration.jobs import fail_first_invoke, function_pool, run_upload
+from tests.videos import padded_to
 
 pytestmark = pytest.mark.integration
 
@@ -361,10 +362,8 @@ def test_a_large_video_goes_up_in_parts_with_one_bar_and_a_retried_part(
 ) -> None:
     """Over 64 MB: the page starts a multipart upload, PUTs the parts in parallel, retries the
     part the network drops once, completes it, and the workflow processes the object."""
-    clip = samples["astronaut-pan.mp4"].read_bytes()
-    padding = 65 * 1024 * 1024 - len(clip)  # an MP4 'free' box: players and the workflow skip it
     big = tmp_path / "big holiday clip.mp4"
-    big.write_bytes(clip + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8))
+    big.write_bytes(padded_to(samples["astronaut-pan.mp4"].read_bytes(), 65 * 1024 * 1024))
     dropped: list[str] = []
 
     def drop_part_two_once(route: Any) -> None:

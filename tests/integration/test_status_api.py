@@ -12,6 +12,7 @@ import requests
 
 from mediaflow.stack import LocalStack
 from tests.integration.jobs import emails_about, run_upload
+from tests.videos import padded_to
 
 pytestmark = pytest.mark.integration
 
@@ -147,9 +148,7 @@ MIB = 1024 * 1024
 def test_a_multipart_upload_completes_only_with_every_part_and_starts_one_job(
     api: str, stack: LocalStack, samples: dict[str, Path]
 ) -> None:
-    clip = samples["astronaut-pan.mp4"].read_bytes()
-    padding = 40 * MIB - len(clip)  # an MP4 'free' box: three 16 MiB parts, the last one short
-    data = clip + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+    data = padded_to(samples["astronaut-pan.mp4"].read_bytes(), 40 * MIB)  # three 16 MiB parts, the last short
     started = _post(
         api, "/uploads/multipart", {"filename": "long walk.mp4", "contentType": "video/mp4", "size": len(data)}
     )

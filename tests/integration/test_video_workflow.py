@@ -22,6 +22,7 @@ from tests.videos import (
     corrupt,
     labelled_scene_clip,
     long_low_res_clip,
+    padded_to,
     scene_boundaries,
     truncated,
     unknown_codec_mkv,
@@ -232,9 +233,7 @@ def test_a_video_just_over_the_byte_limit_fails_without_being_read(
     distributed_stack: LocalStack, videos: dict[str, Path]
 ) -> None:
     """Padded with an MP4 'free' box (players skip it) to one byte over the limit."""
-    data = videos["pan"].read_bytes()
-    padding = SMALL_VIDEO_LIMIT + 1 - len(data)
-    over = data + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+    over = padded_to(videos["pan"].read_bytes(), SMALL_VIDEO_LIMIT + 1)
     assert len(over) == SMALL_VIDEO_LIMIT + 1
     run = run_upload(distributed_stack, over, "uploads/one byte too many.mp4")
 
