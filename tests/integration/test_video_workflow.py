@@ -240,6 +240,7 @@ def test_a_video_just_over_the_byte_limit_fails_without_being_read(
     assert run.status == "FAILED" and run.job["error"] == "MediaTooLarge"
     assert f"is {SMALL_VIDEO_LIMIT + 1} bytes; the video limit is {SMALL_VIDEO_LIMIT} bytes" in run.job["errorCause"]
     assert "ExtractFrames" not in run.states_entered()
+    assert run.outputs == [] and distributed_stack.list_work_files(run.job["jobId"]) == []
     validate_log = (distributed_stack.log_dir / "ValidateFunction.log").read_text().splitlines()
     messages = [line for line in validate_log if run.execution["executionArn"] in line]
     assert any('"upload rejected"' in line for line in messages)

@@ -71,6 +71,13 @@ def test_environment_layers_and_context(pool: FunctionPool) -> None:
     assert 0 < body["remaining_ms"] <= 2000
 
 
+def test_peak_memory_is_read_for_each_live_worker(pool: FunctionPool) -> None:
+    assert pool.peak_rss_mb() == [], "no worker yet"
+    _invoke(pool)
+    (peak,) = pool.peak_rss_mb()
+    assert 5 < peak < 2048, peak  # a Python process with its handler imported, in MB
+
+
 def test_worker_stays_warm_between_invocations(pool: FunctionPool) -> None:
     first, _ = _invoke(pool)
     second, _ = _invoke(pool)

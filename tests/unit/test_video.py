@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import av
@@ -12,7 +13,7 @@ from sampler import sample_frames, sample_times
 from mediaflow.samples import encode_all, pan_zoom_video
 from mediaflow_shared.errors import CorruptMedia, EmptyMedia, UnsupportedMediaType
 from mediaflow_shared.sniff import sniff
-from mediaflow_shared.video import probe_video
+from mediaflow_shared.video import decode_threads, probe_video
 from tests.videos import (
     audio_only_mp4,
     faststart,
@@ -115,3 +116,12 @@ def test_probe_names_a_video_whose_index_promises_more_than_its_data(tmp_path: P
     with pytest.raises(CorruptMedia, match=r"cut.mp4 is (truncated|damaged)") as raised:
         probe_video(str(cut), "cut.mp4")
     assert str(tmp_path) not in str(raised.value), "no temporary paths in what users read"
+
+
+def test_the_decoder_gets_the_vcpus_the_functions_memory_buys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda gives one vCPU per 1,769 MB; outside Lambda every core is the decoder's."""
+    for memory, threads in (("128", 1), ("2048", 1), ("3538", 2), ("10240", 5)):
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)
+        assert decode_threads() == threads
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    assert decode_threads() == (os.cpu_count() or 1)
