@@ -349,6 +349,24 @@ function sceneStrip(scenes, total) {
       el("span", { class: "scene-labels muted" }, scene.labels.length ? scene.labels.join(", ") : "no labels")))));
 }
 
+// The distinct lines of text read in the image or the video's frames, with a search box.
+function textSection(text, kind) {
+  const more = text.lineCount > text.lines.length ? ` (the first ${text.lines.length} of ${text.lineCount})` : "";
+  const line = (l) => el("li", { class: "text-line", "data-text": l.text.toLowerCase() },
+    el("q", {}, l.text),
+    el("span", { class: "muted" }, kind === "video"
+      ? ` ${l.firstSeen} s – ${l.lastSeen} s, ${l.frames} ${l.frames === 1 ? "frame" : "frames"}, ${l.bestConfidence.toFixed(0)}%`
+      : ` ${l.bestConfidence.toFixed(0)}%`));
+  const list = el("ul", { class: "text-lines" }, text.lines.map(line));
+  const search = el("input", { type: "search", placeholder: "Search the text", "aria-label": "Search the text" });
+  search.addEventListener("input", () => {
+    const wanted = search.value.trim().toLowerCase();
+    for (const item of list.children) item.hidden = wanted !== "" && !item.dataset.text.includes(wanted);
+  });
+  return el("section", { class: "text", "aria-label": "Text" },
+    el("h3", {}, `${text.lineCount} ${text.lineCount === 1 ? "line" : "lines"} of text${more}`), search, list);
+}
+
 function renderDetections(job) {
   const results = job.results;
   $("#detections-block").hidden = !results;
@@ -366,6 +384,7 @@ function renderDetections(job) {
     if (results.timeline.length) parts.push(timelineBars(results.timeline, job.media && job.media.duration));
     if (results.contactSheet) parts.push(el("figure", { class: "annotated" }, el("img", { src: results.contactSheet, alt: "Contact sheet of sampled frames" }), el("figcaption", {}, "Contact sheet")));
   }
+  if (results.text && results.text.lineCount) parts.push(textSection(results.text, job.kind));
   $("#detections").replaceChildren(...parts);
 }
 

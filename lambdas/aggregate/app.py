@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import Image
 from results import best_frame_per_label, describe_outputs, label_summary, timeline
 from scenes import scenes
+from text_results import text_results
 
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Frames, Job, JobDocument, Results, Segment, job_step
 from mediaflow_shared.contract.layout import layout
@@ -99,11 +100,14 @@ def aggregate(document: JobDocument) -> Results:
     if is_video:
         frames, sampling = _sampled_frames(job, document["frames"])
         duration = float(media.get("duration") or 0)
-        segments = timeline(frames, 1 / float(document["frames"]["rate"]), duration)
+        interval = 1 / float(document["frames"]["rate"])
+        segments = timeline(frames, interval, duration)
         found_scenes = _keep_scene_frames(job, scenes(frames, duration))
+        text = text_results(frames, interval, duration)
     else:
         frames = read_json(bucket, document["image"]["detection"]["key"])["frames"]
         segments = []
+        text = text_results(frames, 0, None)
 
     decoded: dict[int, Image.Image] = {}  # frame index -> upright image: each frame is read once
 
@@ -146,6 +150,7 @@ def aggregate(document: JobDocument) -> Results:
         "labels": labels,
         "timeline": segments,
         "scenes": found_scenes,
+        "text": text,
         "frames": [{k: v for k, v in frame.items() if k != "signature"} for frame in frames],
         "sampling": sampling,
         "renditions": renditions,
@@ -158,10 +163,13 @@ def aggregate(document: JobDocument) -> Results:
         "renditions": renditions,
         "labels": labels[:10],
         "topLabels": ", ".join(f"{entry['label']} ({entry['count']})" for entry in labels[:5]) or "none",
-        "outputsSummary": describe_outputs(renditions, segments, len(annotated), sheet_frames, len(found_scenes)),
+        "outputsSummary": describe_outputs(
+            renditions, segments, len(annotated), sheet_frames, len(found_scenes), len(text["lines"])
+        ),
         "frameCount": len(frames) if is_video else 0,
         "segments": len(segments),
         "scenes": len(found_scenes),
+        "textLines": len(text["lines"]),
         "readRequests": int(sampling.get("requests", 0)),
         "annotated": [a["key"] for a in annotated],
         "contactSheet": sheet_key,

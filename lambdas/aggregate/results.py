@@ -80,6 +80,7 @@ def describe_outputs(
     annotated: int,
     sheet_frames: int,
     scenes: int = 0,
+    text_lines: int = 0,
 ) -> str:
     """One line for the success email: what the job produced, in words."""
     parts = []
@@ -93,6 +94,8 @@ def describe_outputs(
         shown = [f"{s['label']} {s['start']:g} s – {s['end']:g} s" for s in segments[:SEGMENTS_IN_SUMMARY]]
         more = len(segments) - len(shown)
         parts.append("timeline: " + ", ".join(shown) + (f" and {more} more" if more else ""))
+    if text_lines:
+        parts.append(f"{text_lines} {'line' if text_lines == 1 else 'lines'} of text")
     if sheet_frames:
         parts.append(f"a contact sheet of {sheet_frames} frames")
     if annotated:

@@ -13,7 +13,7 @@ import numpy as np
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from detectors import detector_from_environment
+from detectors import Detector, detector_from_environment, text_reader_from_environment
 
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Batch, Detection, Job, Media, job_step
 from mediaflow_shared.contract.layout import layout
@@ -32,10 +32,25 @@ def _upright_rgb(data: bytes, max_side: int | None = None) -> np.ndarray:
     return np.asarray(open_upright(data, max_side))
 
 
+def _analysed(frame: dict[str, Any], image: np.ndarray, detector: Detector) -> dict[str, Any]:
+    """The frame with its detections and, if TextDetection is on, the text in it (Rekognition's DetectText shape)."""
+    reader = text_reader_from_environment()
+    text = {"text": reader.read(image)} if reader else {}
+    return {**frame, "detections": [d.as_dict() for d in detector.detect(image)], **text}
+
+
 def _write(job: Job, key: str, backend: str, frames: list[dict[str, Any]]) -> Detection:
     write_json(job["bucket"], key, {"backend": backend, "frames": frames})
     labels = Counter(d["label"] for frame in frames for d in frame["detections"])
-    return {"key": key, "backend": backend, "frames": len(frames), "detections": labels.total(), "labels": dict(labels)}
+    lines = sum(1 for frame in frames for t in frame.get("text", []) if t["Type"] == "LINE")
+    return {
+        "key": key,
+        "backend": backend,
+        "frames": len(frames),
+        "detections": labels.total(),
+        "labels": dict(labels),
+        "textLines": lines,
+    }
 
 
 def detect_image(job: Job, media: Media) -> Detection:
@@ -44,14 +59,8 @@ def detect_image(job: Job, media: Media) -> Detection:
     except (OSError, SyntaxError, ValueError) as err:
         raise CorruptMedia(f"{job['key']} cannot be decoded: {err}") from err
     detector = detector_from_environment()
-    frame = {
-        "index": 0,
-        "time": 0,
-        "key": job["key"],
-        "width": int(media["width"]),
-        "height": int(media["height"]),
-        "detections": [d.as_dict() for d in detector.detect(image)],
-    }
+    frame = {"index": 0, "time": 0, "key": job["key"], "width": int(media["width"]), "height": int(media["height"])}
+    frame = _analysed(frame, image, detector)
     return _write(job, layout().image_detections(job["jobId"]), detector.name, [frame])
 
 
@@ -66,7 +75,7 @@ def detect_batch(job: Job, batch: Batch) -> Detection:
     try:
         for frame in members:
             image = _upright_rgb(s3_client().get_object(Bucket=bucket, Key=frame["key"])["Body"].read())
-            frames.append({**frame, "detections": [d.as_dict() for d in detector.detect(image)]})
+            frames.append(_analysed(frame, image, detector))
     except Exception as err:
         raise DetectionFailed(
             f"batch {batch['batch']} (frames {batch['first']}-{last}) failed: {type(err).__name__}: {err}"

@@ -4,9 +4,9 @@ Every backend takes an upright RGB image (numpy array) and returns detections: a
 confidence in [0, 1] and a box in coordinates relative to the image (0..1), so results do
 not depend on the resolution a backend works at.
 
-- `centerface` (default, offline): the CenterFace face detector (MIT, 7.3 MB ONNX) run with
-  onnxruntime (~53 ms per 1280x720 frame on one core, 1.26x OpenCV DNN, which would also add
-  ~150 MB to the package; bench/bench_detect.py). See docs/detection.md for the choice.
+- `nanodet` (default, offline): NanoDet, the 80 COCO classes (nanodet.py).
+- `centerface` (offline): the CenterFace face detector (MIT, 7.3 MB ONNX).
+  Speeds, accuracy and the choice of models: docs/detection.md and bench/bench_detect.py.
 - `onnx`: a user-supplied YOLOv8-style detector (ONNX export) read from S3.
 - `rekognition`: Amazon Rekognition DetectLabels (AWS only; instances with boxes).
 """
@@ -25,6 +25,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from mediaflow_shared.contract.settings import settings
+from mediaflow_shared.sandbox import vcpus
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
@@ -56,7 +57,7 @@ class Detector(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
 
-def _relative_box(x1: float, y1: float, x2: float, y2: float, width: int, height: int) -> Box:
+def relative_box(x1: float, y1: float, x2: float, y2: float, width: int, height: int) -> Box:
     x1, x2 = max(0.0, min(x1, width)), max(0.0, min(x2, width))
     y1, y2 = max(0.0, min(y1, height)), max(0.0, min(y2, height))
     return Box(x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height)
@@ -82,14 +83,14 @@ def nms(boxes: np.ndarray, scores: np.ndarray, max_iou: float) -> list[int]:
     return keep
 
 
-def _session(model_path: Path) -> ort.InferenceSession:
+def onnx_session(model_path: Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
-    options.intra_op_num_threads = settings().detection_threads
+    options.intra_op_num_threads = settings().detection_threads or vcpus()
     options.log_severity_level = 3
     return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
 
 
-def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if (image.shape[1], image.shape[0]) == size:
         return image
     return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
@@ -102,7 +103,7 @@ class CenterFaceDetector:
     stride = 4
 
     def __init__(self, model_path: Path, min_confidence: float, input_width: int = 640) -> None:
-        self.session = _session(model_path)
+        self.session = onnx_session(model_path)
         self.input_name = self.session.get_inputs()[0].name
         self.min_confidence = min_confidence
         self.input_width = input_width
@@ -113,7 +114,7 @@ class CenterFaceDetector:
         # The network needs sides that are multiples of 32.
         in_w = max(32, round(width * scale / 32) * 32)
         in_h = max(32, round(height * scale / 32) * 32)
-        bgr = _resized(image, (in_w, in_h))[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[None]
+        bgr = resized(image, (in_w, in_h))[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[None]
         heatmap, box_scale, offset, _landmarks = self.session.run(None, {self.input_name: np.ascontiguousarray(bgr)})
         rows, cols = np.where(heatmap[0, 0] > self.min_confidence)
         if len(rows) == 0:
@@ -125,7 +126,7 @@ class CenterFaceDetector:
         boxes = np.stack([centre_x - box_w / 2, centre_y - box_h / 2, centre_x + box_w / 2, centre_y + box_h / 2], 1)
         scores = heatmap[0, 0, rows, cols]
         return [
-            Detection("face", float(scores[i]), _relative_box(*map(float, boxes[i]), in_w, in_h))
+            Detection("face", float(scores[i]), relative_box(*map(float, boxes[i]), in_w, in_h))
             for i in nms(boxes, scores, 0.3)
         ]
 
@@ -138,7 +139,7 @@ class OnnxYoloDetector:
     name = "onnx"
 
     def __init__(self, model_path: Path, labels: list[str], min_confidence: float) -> None:
-        self.session = _session(model_path)
+        self.session = onnx_session(model_path)
         model_input = self.session.get_inputs()[0]
         self.input_name = model_input.name
         height, width = model_input.shape[2:4]
@@ -155,7 +156,7 @@ class OnnxYoloDetector:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         width, height = self.input_size
-        tensor = (_resized(image, (width, height)).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+        tensor = (resized(image, (width, height)).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
         output = np.asarray(self.session.run(None, {self.input_name: np.ascontiguousarray(tensor)})[0])[0]
         if self._anchors_first(output.shape):
             output = output.T
@@ -172,7 +173,7 @@ class OnnxYoloDetector:
         for k in nms(boxes, scores, 0.45):
             class_index = int(best_class[candidates[k]])
             label = self.labels[class_index] if class_index < len(self.labels) else f"class_{class_index}"
-            detections.append(Detection(label, float(scores[k]), _relative_box(*map(float, boxes[k]), width, height)))
+            detections.append(Detection(label, float(scores[k]), relative_box(*map(float, boxes[k]), width, height)))
         return detections
 
 
@@ -229,6 +230,10 @@ def _download_model(uri: str) -> tuple[Path, list[str]]:
 def detector_from_environment() -> Detector:
     """The backend template.yaml's DetectionBackend parameter chose (loaded once per sandbox)."""
     backend, min_confidence = settings().detection_backend, settings().detection_min_confidence
+    if backend == "nanodet":
+        from nanodet import NanoDetDetector
+
+        return NanoDetDetector(MODELS_DIR / "nanodet.onnx", min_confidence)
     if backend == "centerface":
         return CenterFaceDetector(MODELS_DIR / "centerface.onnx", min_confidence)
     if backend == "onnx":
@@ -239,3 +244,13 @@ def detector_from_environment() -> Detector:
 
         return RekognitionDetector(boto3.client("rekognition"), min_confidence)
     raise ValueError(f"unknown DETECTION_BACKEND {backend!r}")
+
+
+@cache
+def text_reader_from_environment() -> Any:
+    """The text reader, when template.yaml's TextDetection parameter is on (loaded once per sandbox)."""
+    if not settings().text_detection:
+        return None
+    from text import TextReader
+
+    return TextReader(MODELS_DIR / "text_det.onnx", MODELS_DIR / "text_rec.onnx")

@@ -56,6 +56,7 @@ URL_SECONDS = 3600
 MAX_POST_BYTES = 5 * 1024**3
 MAX_PAGE = 50
 MAX_SCENES = 200  # the page's scene strip; results.json lists every scene
+MAX_TEXT_LINES = 500  # the page searches these; results.json has every line and its frames
 
 
 @cache
@@ -223,6 +224,10 @@ def _results(record: JobRecord) -> dict[str, Any] | None:
         "scenes": [{**scene, "url": _presigned_get(scene["key"])} for scene in results.get("scenes", [])[:MAX_SCENES]],
         "sceneCount": len(results.get("scenes", [])),
         "framesWithDetections": frames[:200],
+        "text": {
+            "lines": results.get("text", {}).get("lines", [])[:MAX_TEXT_LINES],
+            "lineCount": len(results.get("text", {}).get("lines", [])),
+        },
         "annotated": [{**a, "url": _presigned_get(a["key"])} for a in results.get("annotated", [])],
         "contactSheet": _presigned_get(results["contactSheet"]) if results.get("contactSheet") else None,
         "resultsUrl": _presigned_get(key),

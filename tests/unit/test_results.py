@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from results import best_frame_per_label, describe_outputs, label_summary, timeline
+from text_results import text_results
 
 
 def _frame(index: int, *labels: tuple[str, float]) -> dict:
@@ -66,3 +69,49 @@ def test_outputs_are_described_in_words() -> None:
     many = [{"label": f"l{i}", "start": float(i), "end": i + 1.0} for i in range(7)]
     assert describe_outputs([], many, annotated=0, sheet_frames=0).endswith("l4 4 s – 5 s and 2 more")
     assert describe_outputs([], [], annotated=0, sheet_frames=0) == "none"
+
+
+def _text_frame(index: int, *lines: str) -> dict[str, Any]:
+    found = []
+    for text in lines:
+        line_id = len(found)
+        found.append({"DetectedText": text, "Type": "LINE", "Id": line_id, "Confidence": 90.0 + index})
+        found += [
+            {"DetectedText": word, "Type": "WORD", "Id": line_id + k + 1, "ParentId": line_id, "Confidence": 95.0}
+            for k, word in enumerate(text.split())
+        ]
+    return {"index": index, "time": float(index), "detections": [], "text": found}
+
+
+def test_text_lines_become_segments_on_the_timeline() -> None:
+    frames = [
+        _text_frame(0, "BREAKING NEWS"),
+        _text_frame(1, "Breaking  news", "Live"),  # the same line, read with other case and spacing
+        _text_frame(2, "Live"),
+        _text_frame(3),
+        _text_frame(4, "BREAKING NEWS"),
+    ]
+    text = text_results(frames, 1.0, 4.5)
+    assert [
+        (s["DetectedText"], s["StartTimestampMillis"], s["EndTimestampMillis"], s["Frames"]) for s in text["segments"]
+    ] == [
+        ("BREAKING NEWS", 0, 2000, 2),
+        ("Live", 1000, 3000, 2),
+        ("BREAKING NEWS", 4000, 4500, 1),  # not past the end of the video
+    ]
+    assert [(line["text"], line["frames"], line["firstSeen"], line["lastSeen"]) for line in text["lines"]] == [
+        ("BREAKING NEWS", 3, 0.0, 4.0),
+        ("Live", 2, 1.0, 2.0),
+    ]
+    assert text["segments"][0]["Confidence"] == 91.0
+    # Rekognition's GetTextDetection shape: every line and word with its frame's timestamp.
+    assert len(text["detections"]) == 3 + 4 + 2 + 1 + 3
+    assert text["detections"][3] == {"Timestamp": 1000, "TextDetection": frames[1]["text"][0]}
+
+
+def test_an_image_without_text_has_empty_text_results() -> None:
+    assert text_results([{"index": 0, "time": 0, "detections": []}], 0, None) == {
+        "lines": [],
+        "segments": [],
+        "detections": [],
+    }

@@ -54,7 +54,10 @@ def test_unknown_parameter_override_is_an_error() -> None:
         ({"JpegQuality": "96"}, "JpegQuality=96 is above the maximum 95"),
         ({"JpegQuality": "high"}, "JpegQuality='high' must be a number"),
         ({"WebpMethod": "-1"}, "WebpMethod=-1 is below the minimum 0"),
-        ({"DetectionBackend": "yolo"}, "DetectionBackend='yolo' is not one of the allowed values: centerface, onnx"),
+        (
+            {"DetectionBackend": "yolo"},
+            "DetectionBackend='yolo' is not one of the allowed values: nanodet, centerface, onnx",
+        ),
         ({"UploadPrefix": "uploads"}, "UploadPrefix='uploads' must match"),
     ],
 )

@@ -3,7 +3,6 @@ ExtractFrames so both agree on duration, rate and rotation."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -11,6 +10,7 @@ import av
 import numpy as np
 
 from mediaflow_shared.errors import CorruptMedia, EmptyMedia, UnsupportedMediaType
+from mediaflow_shared.sandbox import vcpus
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,9 @@ def ffmpeg_reason(err: av.error.FFmpegError) -> str:
     return err.strerror or type(err).__name__
 
 
-MB_PER_VCPU = 1769  # Lambda allocates one vCPU per 1,769 MB of memory
-
-
 def decode_threads() -> int:
-    """Decoder threads for this sandbox: the vCPUs its memory buys on Lambda (FFmpeg would
-    otherwise start one per host core, which a 2 GB function's ~1.2 vCPU quota cannot run
-    at once); outside Lambda, every core."""
-    memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-    if not memory:
-        return os.cpu_count() or 1
-    return max(1, int(memory) // MB_PER_VCPU)
+    """Decoder threads: the sandbox's vCPUs (FFmpeg would otherwise start one per host core)."""
+    return vcpus()
 
 
 def open_container(source: str | BinaryIO, name: str) -> av.container.InputContainer:

@@ -83,6 +83,7 @@ class Detection(TypedDict):
     frames: int
     detections: int
     labels: dict[str, int]
+    textLines: NotRequired[int]  # lines of text read (TextDetection)
 
 
 class ImageOutputs(TypedDict):
@@ -144,6 +145,7 @@ class Results(TypedDict):
     frameCount: int
     segments: int  # timeline segments (a label's presence)
     scenes: NotRequired[int]  # shots found in a video (results.json lists them)
+    textLines: NotRequired[int]  # distinct lines of text read (results.json's `text`)
     readRequests: NotRequired[int]  # ranged GETs that sampled the video
     annotated: list[str]
     contactSheet: str | None

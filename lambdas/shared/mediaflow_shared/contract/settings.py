@@ -53,10 +53,11 @@ class Settings:
     frames_per_batch: int = _env("FRAMES_PER_BATCH", "FramesPerBatch", default=10)
     detect_max_concurrency: int = _env("DETECT_MAX_CONCURRENCY", "DetectMaxConcurrency", default=10)
     # Detection (DetectObjects).
-    detection_backend: str = _env("DETECTION_BACKEND", "DetectionBackend", default="centerface")
+    detection_backend: str = _env("DETECTION_BACKEND", "DetectionBackend", default="nanodet")
     detection_model_s3_uri: str = _env("DETECTION_MODEL_S3_URI", "DetectionModelS3Uri", default="")
-    detection_min_confidence: float = _env("DETECTION_MIN_CONFIDENCE", "DetectionMinConfidence", default=0.5)
-    detection_threads: int = _env("DETECTION_THREADS", default=1)
+    detection_min_confidence: float = _env("DETECTION_MIN_CONFIDENCE", "DetectionMinConfidence", default=0.45)
+    detection_threads: int = _env("DETECTION_THREADS", default=0)  # 0: the sandbox's vCPUs
+    text_detection: bool = _env("TEXT_DETECTION", "TextDetection", default=True)
 
     def with_overrides(self, overrides: dict[str, str] | None) -> Settings:
         """These settings with some template parameters replaced (a reprocess's own values)."""
