@@ -373,7 +373,7 @@ function renderDetections(job) {
   if (!results) return;
   const parts = [];
   const labels = results.labels.map((l) => `${l.label} × ${l.count} (best ${(l.bestConfidence * 100).toFixed(0)}%)`);
-  parts.push(el("p", {}, labels.length ? labels.join(", ") : "Nothing detected."));
+  parts.push(el("p", {}, labels.length ? labels.join(", ") : "No objects detected."));
   if (job.kind === "image" && job.renditions.length) {
     const largest = job.renditions.filter((r) => r.format === "jpeg").sort((a, b) => b.width - a.width)[0];
     const frame = results.framesWithDetections[0];

@@ -35,11 +35,12 @@ if [ ! -x .tools/checkov/bin/checkov ] || ! grep -qx "$CHECKOV_VERSION" .tools/c
   echo "$CHECKOV_VERSION" > .tools/checkov/.version
 fi
 
-# Debian packages: chromium for the browser tests, ffmpeg for bench/bench_frames.py's peer.
+# Debian packages: chromium for the browser tests, ffmpeg for bench/bench_frames.py's peer, DejaVu fonts.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ] || missing+=(fonts-dejavu-core)  # text drawn by the tests
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

@@ -148,11 +148,12 @@ class _Converter:
         outputs = []
         for tf_name, onnx_name in self.output_names.items():
             self._emit("Identity", [self._value(tf_name)], [onnx_name])
-            first, *middle, last = self.shapes[tf_name]  # the middle dimensions follow the input's size
-            dims = [first, *(f"{onnx_name}_{axis}" for axis in range(1, len(middle) + 1)), last]
+            _, *middle, last = self.shapes[tf_name]  # the middle dimensions follow the input's size
+            dims = ["batch", *(f"{onnx_name}_{axis}" for axis in range(1, len(middle) + 1)), last]
             outputs.append(helper.make_tensor_value_info(onnx_name, TensorProto.FLOAT, dims))
+        nodes = self._needed(self.onnx_nodes, [o.name for o in outputs])
         graph = helper.make_graph(
-            self._needed(self.onnx_nodes, [o.name for o in outputs]),
+            self._half_precision_storage() + nodes,
             "converted",
             self.inputs,
             outputs,
@@ -173,6 +174,22 @@ class _Converter:
                 wanted |= set(node.input)
         self.initializers = {name: value for name, value in self.initializers.items() if name in wanted}
         return kept[::-1]
+
+    def _half_precision_storage(self) -> list[onnx.NodeProto]:
+        """Weights the package stored as float16 stay float16 in the file (half the size: the
+        Lambda package has 250 MB for everything), each behind a Cast to float32 that
+        onnxruntime folds once at load time, so inference runs in float32 as before."""
+        casts = []
+        for name, value in list(self.initializers.items()):
+            if value.dtype != np.float32 or value.size < 64:
+                continue
+            half = value.astype(np.float16)
+            if not np.array_equal(half.astype(np.float32), value):
+                continue
+            del self.initializers[name]
+            self.initializers[f"{name}__float16"] = half
+            casts.append(helper.make_node("Cast", [f"{name}__float16"], [name], to=TensorProto.FLOAT))
+        return casts
 
     def _topological_order(self) -> list[str]:
         order: list[str] = []
@@ -206,7 +223,12 @@ class _Converter:
     def _op_Placeholder(self, node: dict[str, Any], _: list[str]) -> None:
         shape = [int(dim.get("size", -1)) for dim in _attr(node, "shape")["shape"]["dim"]]
         self.shapes[node["name"]] = tuple(shape)  # the export's size, for working out the ops' shapes
-        declared: list[int | str] = [*shape[:2], "height", "width"]  # NCHW; any multiple of the largest stride
+        declared: list[int | str] = [
+            "batch",
+            shape[1],
+            "height",
+            "width",
+        ]  # NCHW; sides: multiples of the largest stride
         self.inputs.append(helper.make_tensor_value_info(node["name"], TensorProto.FLOAT, declared))
 
     def _unary(self, op: str, node: dict[str, Any], inputs: list[str], **attrs: Any) -> None:
@@ -235,7 +257,10 @@ class _Converter:
 
     def _op_Reshape(self, node: dict[str, Any], inputs: list[str]) -> None:
         shape = self.constants[inputs[1]].astype(np.int64)
-        self._emit("Reshape", [self._value(inputs[0]), self._initializer("shape", shape)], [node["name"]])
+        free = shape.copy()
+        if free[0] == self.shapes[inputs[0]][0]:
+            free[0] = 0  # ONNX's "as the input's": the batch stays free
+        self._emit("Reshape", [self._value(inputs[0]), self._initializer("shape", free)], [node["name"]])
         self.shapes[node["name"]] = np.empty(self.shapes[inputs[0]], np.uint8).reshape(shape).shape
 
     def _op_ConcatV2(self, node: dict[str, Any], inputs: list[str]) -> None:

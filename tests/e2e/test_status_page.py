@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from mediaflow.stack import LocalStack
 from mediaflow.web import StatusPageServer
 from tests.conftest import ARTIFACTS
 from tests.integration.jobs import fail_first_invoke, function_pool, run_upload
+from tests.text_eval import samples as text_samples
 from tests.videos import padded_to
 
 pytestmark = pytest.mark.integration
@@ -80,7 +82,7 @@ def test_upload_a_photo_and_watch_it_succeed(page: Page, page_url: str, samples:
     expect(renditions).to_have_count(2)
     page.wait_for_function("[...document.querySelectorAll('#renditions img')].every(i => i.naturalWidth > 0)")
     assert page.locator("#renditions img").first.evaluate("i => i.naturalHeight > i.naturalWidth"), "portrait"
-    expect(page.locator("#detections")).to_contain_text("face")
+    expect(page.locator("#detections")).to_contain_text("person")
     expect(page.locator("#detections .box")).to_have_count(1)
     expect(page.locator('#graph g[data-state="Aggregate"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('#graph g[data-state="DuplicateEvent"]')).to_have_attribute("data-status", "idle")
@@ -175,13 +177,13 @@ def test_drag_and_drop_a_video_shows_its_timeline_and_contact_sheet(
     expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=90_000)
     expect(row.locator("td").nth(1)).to_have_text("video")  # the list follows the job to its end
     expect(row.locator(".status")).to_have_text("SUCCEEDED")
-    segment = page.locator('.timeline-bars .segment[aria-label^="face: 0 s"]')  # the timeline, drawn as a bar
+    segment = page.locator('.timeline-bars .segment[aria-label^="person: 0 s"]')  # the timeline, drawn as a bar
     expect(segment).to_have_count(1)
     expect(page.locator('#detections img[alt="Contact sheet of sampled frames"]')).to_be_visible()
     expect(page.locator(".scenes h3")).to_have_text("1 scene")  # one continuous pan: one shot
     scene = page.locator('.scene-strip li[data-scene="1"]')
     expect(scene.locator(".scene-time")).to_have_text(re.compile(r"^0 s – 1[12](\.\d+)? s$"))
-    expect(scene.locator(".scene-labels")).to_have_text("face")
+    expect(scene.locator(".scene-labels")).to_have_text("person")
     page.wait_for_function("document.querySelector('.scene-strip img').naturalWidth > 0")
     expect(page.locator('#graph g[data-state="DetectBatch"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('#graph g[data-state="TransformImage"]')).to_have_attribute("data-status", "idle")
@@ -231,6 +233,25 @@ def test_the_result_comes_before_the_workflow(page: Page, page_url: str, samples
     )
     assert renditions_y < graph_y, "renditions and detections first, the workflow after"
     _shot(page, "result-first")
+
+
+def test_the_text_in_a_photo_is_listed_and_searchable(page: Page, page_url: str, tmp_path: Path) -> None:
+    sample = next(s for s in text_samples() if s.name == "rocket.jpg")  # two lines drawn on a launch photo
+    photo = tmp_path / "launch notice.jpg"
+    Image.fromarray(sample.image).save(photo, quality=92)
+    _upload_and_open(page, page_url, photo)
+
+    expect(page.locator("#job-status")).to_have_text("SUCCEEDED", timeout=60_000)
+    section = page.locator("#detections section.text")
+    expect(section.locator("h3")).to_have_text("2 lines of text")
+    lines = section.locator("li.text-line")
+    expect(lines.locator("q")).to_have_text(["Launch window", "Tuesday 14:30 UTC"])
+    section.locator('input[type="search"]').fill("14:30")
+    expect(lines.nth(0)).to_be_hidden()
+    expect(lines.nth(1)).to_be_visible()
+    section.locator('input[type="search"]').fill("")
+    expect(lines.nth(0)).to_be_visible()
+    _shot(page, "text-found")
 
 
 def test_a_running_job_never_shows_another_jobs_email(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from PIL import Image, ImageChops, ImageStat
 from mediaflow.samples import portrait_with_orientation_6
 from mediaflow.stack import LocalStack
 from tests.integration.jobs import emails_about, run_upload
+from tests.text_eval import samples as text_samples
 
 pytestmark = pytest.mark.integration
 
@@ -138,3 +140,24 @@ def test_outputs_never_retrigger_the_workflow(stack: LocalStack, samples: dict[s
     assert run.status == "SUCCEEDED"
     for output_key in run.outputs:
         assert stack.executions_for(output_key) == []
+
+
+def test_a_photo_of_a_notice_gets_its_objects_and_its_text(stack: LocalStack) -> None:
+    """A cat photograph with a notice drawn on it: the cat is detected and the notice read."""
+    sample = next(s for s in text_samples() if s.name == "chelsea.png")
+    out = io.BytesIO()
+    Image.fromarray(sample.image).save(out, "JPEG", quality=92)
+    run = run_upload(stack, out.getvalue(), "uploads/lost cat.jpg")
+
+    assert run.status == "SUCCEEDED", run.execution
+    results = json.loads(_download(stack, run.job["results"]["resultsKey"]))
+    assert "cat" in {label["label"] for label in results["labels"]}
+    (line,) = results["text"]["lines"]
+    assert line["text"] == "Lost cat: call 555 0142" and line["bestConfidence"] > 90
+    # The frame carries Rekognition's TextDetections: the line, then its words.
+    found = results["frames"][0]["text"]
+    assert [d["Type"] for d in found] == ["LINE"] + ["WORD"] * 5
+    assert [d["DetectedText"] for d in found[1:]] == ["Lost", "cat:", "call", "555", "0142"]
+    assert results["text"]["detections"][0] == {"Timestamp": 0, "TextDetection": found[0]}
+    (email,) = emails_about(stack, run.job["jobId"])
+    assert "1 line of text" in email.get_content()

@@ -35,10 +35,10 @@ def test_process_reports_each_file_copies_outputs_and_fails_on_a_bad_file(
     assert "CorruptMedia: uploads/broken photo.jpg cannot be decoded" in summary, summary
     assert "Traceback" not in summary, "the reason in words, not the Lambda error document"
     assert "Traceback" not in completed.stderr, completed.stderr
-    assert "astronaut-pan.mp4: face from 0 s to 12 s" in summary, summary  # the video's timeline
-    assert "astronaut-pan.mp4: scene 1 from 0 s to 12 s (face)" in summary, summary  # one continuous shot
+    assert "astronaut-pan.mp4: person from 0 s to 12 s" in summary, summary  # the video's timeline
+    assert "astronaut-pan.mp4: scene 1 from 0 s to 12 s (person)" in summary, summary  # one continuous shot
     results = json.loads((output / "astronaut-pan.mp4" / "results.json").read_text())
-    assert results["timeline"][0]["label"] == "face"
+    assert results["timeline"][0]["label"] == "person"
     assert (output / "astronaut-pan.mp4" / "contact-sheet.jpg").stat().st_size > 0
     job = json.loads((output / "astronaut-pan.mp4" / "job.json").read_text())
     assert job["status"] == "SUCCEEDED" and job["kind"] == "video"

@@ -100,7 +100,7 @@ def test_job_details(api: str, stack: LocalStack, samples: dict[str, Path]) -> N
     assert len(job["renditions"]) == 2
     image = requests.get(job["renditions"][0]["url"], timeout=10)
     assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
-    assert job["results"]["labels"][0]["label"] == "face"
+    assert job["results"]["labels"][0]["label"] == "person"
     assert job["results"]["framesWithDetections"][0]["detections"][0]["box"]["width"] > 0
 
 

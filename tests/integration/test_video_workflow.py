@@ -56,7 +56,7 @@ def _results(stack: LocalStack, run: JobRun) -> dict:
     return json.loads(body)
 
 
-def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalStack, videos: dict[str, Path]) -> None:
+def test_video_with_a_person_gets_person_detections_and_a_timeline(stack: LocalStack, videos: dict[str, Path]) -> None:
     data = videos["pan"].read_bytes()
     assert data.find(b"moov") > data.find(b"mdat"), "the index is at the end, as cameras write it"
     run = run_upload(stack, data, "uploads/street walk.mp4")
@@ -68,19 +68,19 @@ def test_video_with_a_person_gets_face_detections_and_a_timeline(stack: LocalSta
     results = _results(stack, run)
     assert abs(len(results["frames"]) - math.ceil(media["duration"] * 1)) <= 1  # duration x rate, +-1
     assert [f["time"] for f in results["frames"]][:3] == pytest.approx([0.0, 1.0, 2.0], abs=0.05)
-    (face,) = [label for label in results["labels"] if label["label"] == "face"]
-    assert face["frames"] >= 10 and face["bestConfidence"] > 0.7
-    (segment,) = [s for s in results["timeline"] if s["label"] == "face"]
+    (person,) = [label for label in results["labels"] if label["label"] == "person"]
+    assert person["frames"] >= 10 and person["bestConfidence"] > 0.7
+    (segment,) = [s for s in results["timeline"] if s["label"] == "person"]
     assert segment["start"] == 0.0 and segment["end"] >= 11.0
-    assert run.job["topLabels"].startswith("face (")
+    assert run.job["topLabels"].startswith("person (")
     sheet = stack.client("s3").get_object(Bucket=stack.bucket, Key=results["contactSheet"])["Body"].read()
     assert Image.open(io.BytesIO(sheet)).width == 6 * 240
-    assert any(key.endswith(".jpg") and "/annotated/face-" in key for key in run.outputs)
+    assert any(key.endswith(".jpg") and "/annotated/person-" in key for key in run.outputs)
     (email,) = emails_about(stack, run.job["jobId"])
     body = email.get_content()
-    assert email["X-MediaFlow-Attribute-kind"] == "video" and "Top labels: face (" in body
+    assert email["X-MediaFlow-Attribute-kind"] == "video" and "Top labels: person (" in body
     assert (
-        f"Outputs: 1 scene; timeline: face 0 s – {segment['end']:g} s; a contact sheet of 12 frames; 1 annotated"
+        f"Outputs: 1 scene; timeline: person 0 s – {segment['end']:g} s; a contact sheet of 12 frames; 1 annotated"
         in body
     )
 
@@ -226,7 +226,7 @@ def test_distributed_map_path_gives_the_same_results(distributed_stack: LocalSta
     assert any(e["type"] == "MapRunSucceeded" for e in run.history)
     results = _results(distributed_stack, run)
     assert len(results["frames"]) == 12
-    assert results["labels"][0]["label"] == "face"
+    assert results["labels"][0]["label"] == "person"
 
 
 def test_a_video_just_over_the_byte_limit_fails_without_being_read(

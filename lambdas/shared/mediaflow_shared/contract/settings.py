@@ -57,6 +57,7 @@ class Settings:
     detection_model_s3_uri: str = _env("DETECTION_MODEL_S3_URI", "DetectionModelS3Uri", default="")
     detection_min_confidence: float = _env("DETECTION_MIN_CONFIDENCE", "DetectionMinConfidence", default=0.45)
     detection_threads: int = _env("DETECTION_THREADS", default=0)  # 0: the sandbox's vCPUs
+    detection_input_width: int = _env("DETECTION_INPUT_WIDTH", "DetectionInputWidth", default=416)
     text_detection: bool = _env("TEXT_DETECTION", "TextDetection", default=True)
 
     def with_overrides(self, overrides: dict[str, str] | None) -> Settings:
