@@ -20,7 +20,14 @@ from typing import Any
 from mediaflow.samples import pan_zoom_video, write_samples
 from mediaflow.stack import LocalStack, StackSettings
 from mediaflow_shared.contract.record import EXECUTION_SUCCEEDED
-from mediaflow_shared.cost import PRICE_STATE_TRANSITION, PRICES_AS_OF, JobCost
+from mediaflow_shared.cost import (
+    PRICE_LAMBDA_GB_SECOND,
+    PRICE_LAMBDA_REQUEST,
+    PRICE_REKOGNITION_IMAGE,
+    PRICE_STATE_TRANSITION,
+    PRICES_AS_OF,
+    JobCost,
+)
 
 COUNTS = ("transitions", "lambda_requests", "s3_puts", "s3_gets", "dynamodb_writes", "sns_publishes")
 
@@ -54,6 +61,29 @@ def report(title: str, runs: list[dict[str, Any]]) -> None:
     print(f"  of which transitions    ${median.transitions * PRICE_STATE_TRANSITION * 1000:.3f} per 1,000")
 
 
+def _detect_usage(
+    before: dict[str, tuple[int, float]], after: dict[str, tuple[int, float]], jobs: int
+) -> tuple[float, float]:
+    """DetectObjects' (invocations, handler seconds) per job between two readings."""
+    start, end = before.get("DetectObjectsFunction", (0, 0.0)), after.get("DetectObjectsFunction", (0, 0.0))
+    return (end[0] - start[0]) / jobs, (end[1] - start[1]) / 1000 / jobs
+
+
+def detection_against_rekognition(image: tuple[float, float], minute: tuple[float, float], memory_gb: float) -> None:
+    """The offline detector (objects and text) priced as Lambda time, beside Rekognition's
+    DetectLabels + DetectText on the same images and frames."""
+    price = PRICE_LAMBDA_GB_SECOND["arm64"]
+    print("detection (NanoDet + PP-OCRv4 text) against Rekognition (DetectLabels + DetectText per image or frame):")
+    for title, (invocations, seconds), images in (("per 1,000 images", image, 1), ("per video minute", minute, 60)):
+        scale = 1000 if images == 1 else 1
+        offline = (seconds * memory_gb * price + invocations * PRICE_LAMBDA_REQUEST) * scale
+        rekognition = 2 * PRICE_REKOGNITION_IMAGE * images * scale
+        print(
+            f"  {title:<18} offline ${offline:.4f} ({seconds:.2f} s of DetectObjects at {memory_gb:g} GB)"
+            f"  Rekognition ${rekognition:.4f}  ({rekognition / max(offline, 1e-12):.0f}x)"
+        )
+
+
 def main() -> None:
     print(f"prices: US East list prices as of {PRICES_AS_OF} (docs/cost-model.md)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,11 +93,25 @@ def main() -> None:
         with LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
             warm_up, _ = stack.upload(images[0])  # start the worker processes (cold start)
             stack.wait_for_execution(warm_up)
+            assert stack.runtime is not None
+            before_images = stack.runtime.billed_by_function()
             image_runs = [measure(stack, path) for path in images]
+            before_video = stack.runtime.billed_by_function()
             video_runs = [measure(stack, minute)]
-            per_function = stack.runtime.billed_by_function() if stack.runtime else {}
+            per_function = stack.runtime.billed_by_function()
+            (detect,) = [
+                r
+                for r in stack.template.resources_of_type("AWS::Serverless::Function")
+                if r.logical_id == "DetectObjectsFunction"
+            ]
+            memory_gb = int(detect.properties["MemorySize"]) / 1024
     report("per image (sample photographs)", image_runs)
     report("per video minute (640x360 H.264, 1 frame/s, 10 frames per batch)", video_runs)
+    detection_against_rekognition(
+        _detect_usage(before_images, before_video, len(images)),
+        _detect_usage(before_video, per_function, 1),
+        memory_gb,
+    )
     print("handler time by function over the whole run (invocations, total ms):")
     for name, (count, total_ms) in sorted(per_function.items()):
         print(f"  {name:<32}{count:>4}{total_ms:>10.0f} ms")

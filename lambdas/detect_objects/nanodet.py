@@ -23,6 +23,7 @@ BINS = 11  # GFL's reg_max 10: distances 0..10 strides
 MEAN_BGR = np.array([103.53, 116.28, 123.675], np.float32)
 STD_BGR = np.array([57.375, 57.12, 58.395], np.float32)
 MAX_SQUASH = 0.05
+MAX_UPSCALE = 2.0  # a 64-pixel frame is not blown up to 416: no detail to find, 10x the work
 
 COCO_CLASSES = [
     "person",
@@ -124,11 +125,12 @@ def _side(length: int) -> tuple[int, int]:
 
 
 def letterbox(image: np.ndarray, input_width: int) -> tuple[np.ndarray, float, float]:
-    """The image scaled to `input_width` across (a portrait's height to it), on a canvas whose
+    """The image scaled to `input_width` across (a portrait's height to it; a small image at
+    most MAX_UPSCALE times), on a canvas whose
     sides are multiples of 32 (padded right and bottom); and the horizontal and vertical scales
     from image to network pixels."""
     height, width = image.shape[:2]
-    scale = input_width / max(width, height)
+    scale = min(MAX_UPSCALE, input_width / max(width, height))
     (new_w, canvas_w), (new_h, canvas_h) = _side(max(1, round(width * scale))), _side(max(1, round(height * scale)))
     canvas = np.zeros((canvas_h, canvas_w, 3), np.uint8)
     canvas[:new_h, :new_w] = resized(image, (new_w, new_h))

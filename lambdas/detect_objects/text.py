@@ -24,6 +24,7 @@ from detectors import onnx_session
 from PIL import Image
 
 DETECT_SIDE = 736  # the longer side, scaled up or down: rapidocr's size; 960 costs 2.4x for little more
+MAX_UPSCALE = 2.0  # small images are enlarged for the detector, but a 64-pixel frame not 11x
 BINARY_THRESHOLD = 0.3
 MIN_REGION_SCORE = 0.5
 UNCLIP_RATIO = 1.6  # DB's shrunk text kernels are grown back by area * ratio / perimeter
@@ -125,7 +126,7 @@ class TextReader:
     def lines(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
         """Pixel boxes of the text lines, top to bottom, left to right."""
         height, width = image.shape[:2]
-        scale = DETECT_SIDE / max(width, height)
+        scale = min(MAX_UPSCALE, DETECT_SIDE / max(width, height))
         in_w, in_h = (max(32, round(side * scale / 32) * 32) for side in (width, height))
         pixels = np.asarray(Image.fromarray(image).resize((in_w, in_h), Image.Resampling.BILINEAR))
         (probability,) = self.detector.run(None, {"x": _normalised(pixels)[None]})

@@ -79,10 +79,12 @@ def test_precision_on_the_evaluation_set(score: Score) -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "canvas"), [((1280, 720), (416, 224)), ((720, 1280), (224, 416)), ((640, 200), (416, 128))]
+    ("size", "canvas"),
+    [((1280, 720), (416, 224)), ((720, 1280), (224, 416)), ((640, 200), (416, 128)), ((64, 36), (128, 96))],
 )
 def test_letterbox_keeps_the_aspect_on_a_stride_multiple_canvas(size: tuple[int, int], canvas: tuple[int, int]) -> None:
     image = np.zeros((size[1], size[0], 3), np.uint8)
     boxed, scale_x, scale_y = letterbox(image, 416)
     assert (boxed.shape[1], boxed.shape[0]) == canvas
     assert scale_x == pytest.approx(scale_y, rel=0.05)  # at most a 5 % squash to reach a multiple of 32
+    assert scale_x <= 2.0  # a small frame is enlarged at most twice

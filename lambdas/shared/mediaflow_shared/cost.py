@@ -29,6 +29,9 @@ PRICE_S3_PUT = 0.005 / 1000  # PUT, COPY, POST, LIST
 PRICE_S3_GET = 0.0004 / 1000  # GET, HEAD
 PRICE_DYNAMODB_WRITE = 0.625 / 1_000_000  # on-demand write request unit
 PRICE_SNS_PUBLISH = 0.50 / 1_000_000
+# The peer the offline detector replaces (bench/cost_model.py compares): Rekognition Image
+# DetectLabels and DetectText, first million images a month, per image.
+PRICE_REKOGNITION_IMAGE = 1.00 / 1000
 
 FunctionMemory = Callable[[str], tuple[int, str]]  # function name or ARN -> (MemorySize MB, architecture)
 
