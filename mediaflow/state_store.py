@@ -1,0 +1,224 @@
+"""The local runtime's durable state: one SQLite database and a folder of object bytes.
+
+What survives a restart (or a kill -9): S3 objects (bytes, ETag, version id, metadata), every
+DynamoDB item, and every Step Functions execution with its history, each written through as
+moto changes it (mediaflow/moto_patches.py's `persist_to`). SQLite (stdlib) in WAL mode: a
+committed write survives the process dying at any instant. Object bytes live in
+`objects/<sha256>` files, written whole and renamed into place, shared by equal contents.
+
+Everything is relative to the state dir, so the folder can be moved and reopened. The format
+has a version; a state dir written by another version is refused with a clear message rather
+than half-read.
+
+Layout (FORMAT_VERSION 1):
+    state.sqlite3   meta(name, value), objects, items, executions, events
+    objects/        object bytes by SHA-256
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+DATABASE = "state.sqlite3"
+BLOBS = "objects"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, etag TEXT NOT NULL,
+    version_id TEXT, metadata TEXT NOT NULL, last_modified TEXT NOT NULL,
+    PRIMARY KEY (bucket, key));
+CREATE TABLE IF NOT EXISTS items (
+    table_name TEXT NOT NULL, item_key TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (table_name, item_key));
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, input TEXT NOT NULL,
+    start_date TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'RUNNING', stop_date TEXT, output TEXT,
+    error TEXT, cause TEXT);
+CREATE TABLE IF NOT EXISTS events (
+    arn TEXT NOT NULL, id INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (arn, id));
+"""
+
+
+class IncompatibleStateDir(RuntimeError):
+    """The state dir was written by a format this version cannot read."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    bucket: str
+    key: str
+    path: Path
+    etag: str
+    version_id: str | None
+    metadata: dict[str, Any]
+    last_modified: str
+
+
+@dataclass(frozen=True)
+class StoredExecution:
+    arn: str
+    state_machine_arn: str
+    name: str
+    input: str
+    start_date: str
+    status: str
+    stop_date: str | None
+    output: str | None
+    error: str | None
+    cause: str | None
+
+
+class StateStore:
+    def __init__(self, state_dir: Path) -> None:
+        self.root = state_dir
+        self.blobs = state_dir / BLOBS
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(state_dir / DATABASE, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a process crash
+        self._check_version()
+
+    def _check_version(self) -> None:
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT_VERSION),))
+        elif row[0] != str(FORMAT_VERSION):
+            raise IncompatibleStateDir(
+                f"{self.root} holds MediaFlow local state in format {row[0]}; this version reads format "
+                f"{FORMAT_VERSION}. Move it aside, or start empty with `mediaflow up --fresh`."
+            )
+
+    @staticmethod
+    def wipe(state_dir: Path) -> None:
+        """What --fresh removes: the durable state (logs and emails already sent stay)."""
+        for name in (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm"):
+            (state_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(state_dir / BLOBS, ignore_errors=True)
+
+    def _write(self, sql: str, *params: Any) -> None:
+        with self._lock:
+            self._db.execute(sql, params)
+
+    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- S3 ----------------------------------------------------------------------------
+
+    def put_object(
+        self, bucket: str, key: str, data: bytes, etag: str, version_id: str | None, metadata: dict[str, Any], when: str
+    ) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        blob = self.blobs / digest
+        if not blob.exists():
+            partial = self.blobs / f".{digest}.{threading.get_ident()}.partial"
+            partial.write_bytes(data)
+            os.replace(partial, blob)  # whole or not at all
+        old = self._rows("SELECT sha256 FROM objects WHERE bucket = ? AND key = ?", bucket, key)
+        self._write(
+            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+            bucket,
+            key,
+            digest,
+            etag,
+            version_id,
+            json.dumps(metadata),
+            when,
+        )
+        if old and old[0][0] != digest:
+            self._drop_blob_if_unused(old[0][0])
+
+    def set_object_metadata(self, bucket: str, key: str, metadata: dict[str, Any]) -> None:
+        self._write("UPDATE objects SET metadata = ? WHERE bucket = ? AND key = ?", json.dumps(metadata), bucket, key)
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        old = self._rows("SELECT sha256 FROM objects WHERE bucket = ? AND key = ?", bucket, key)
+        self._write("DELETE FROM objects WHERE bucket = ? AND key = ?", bucket, key)
+        if old:
+            self._drop_blob_if_unused(old[0][0])
+
+    def _drop_blob_if_unused(self, digest: str) -> None:
+        if not self._rows("SELECT 1 FROM objects WHERE sha256 = ? LIMIT 1", digest):
+            (self.blobs / digest).unlink(missing_ok=True)
+
+    def objects(self) -> Iterator[StoredObject]:
+        for bucket, key, digest, etag, version_id, metadata, when in self._rows(
+            "SELECT bucket, key, sha256, etag, version_id, metadata, last_modified FROM objects ORDER BY bucket, key"
+        ):
+            yield StoredObject(bucket, key, self.blobs / digest, etag, version_id, json.loads(metadata), when)
+
+    # -- DynamoDB ----------------------------------------------------------------------
+
+    def put_item(self, table: str, key: dict[str, Any], item: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", table, json.dumps(key, sort_keys=True), json.dumps(item))
+
+    def delete_item(self, table: str, key: dict[str, Any]) -> None:
+        self._write("DELETE FROM items WHERE table_name = ? AND item_key = ?", table, json.dumps(key, sort_keys=True))
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for table, item in self._rows("SELECT table_name, item FROM items ORDER BY table_name, item_key"):
+            yield table, json.loads(item)
+
+    # -- Step Functions ----------------------------------------------------------------
+
+    def start_execution(self, arn: str, state_machine_arn: str, name: str, execution_input: str, start: str) -> None:
+        self._write(
+            "INSERT OR IGNORE INTO executions (arn, state_machine_arn, name, input, start_date) VALUES (?, ?, ?, ?, ?)",
+            arn,
+            state_machine_arn,
+            name,
+            execution_input,
+            start,
+        )
+
+    def add_event(self, arn: str, event: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO events VALUES (?, ?, ?)", arn, int(event["id"]), json.dumps(event, default=str))
+
+    def finish_execution(
+        self, arn: str, status: str, stop: str, output: str | None, error: str | None, cause: str | None
+    ) -> None:
+        self._write(
+            "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
+            status,
+            stop,
+            output,
+            error,
+            cause,
+            arn,
+        )
+
+    def reopen_execution(self, arn: str) -> None:
+        """A redriven execution runs again: RUNNING, no stop date, output or error."""
+        self._write(
+            "UPDATE executions SET status = 'RUNNING', stop_date = NULL, output = NULL, error = NULL, cause = NULL "
+            "WHERE arn = ?",
+            arn,
+        )
+
+    def executions(self) -> list[StoredExecution]:
+        return [
+            StoredExecution(*row)
+            for row in self._rows(
+                "SELECT arn, state_machine_arn, name, input, start_date, status, stop_date, output, error, cause "
+                "FROM executions ORDER BY start_date"
+            )
+        ]
+
+    def events(self, arn: str) -> list[dict[str, Any]]:
+        return [json.loads(event) for (event,) in self._rows("SELECT event FROM events WHERE arn = ? ORDER BY id", arn)]
