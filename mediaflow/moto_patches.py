@@ -16,27 +16,39 @@ import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import moto
 from moto.awslambda import models as lambda_models
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
+from moto.dynamodb import models as dynamodb_models
 from moto.events import models as events_models
 from moto.s3 import models as s3_models
+from moto.s3 import notifications as s3_notifications
 from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import S3ClientError
 from moto.settings import moto_server_port
 from moto.sns import models as sns_models
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser import models as sfn_parser_models
+from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
+from moto.stepfunctions.parser.asl.component.common.flow.start_at import StartAt
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
+from moto.stepfunctions.parser.asl.eval.event import event_manager as sfn_event_manager
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
+from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
+
+if TYPE_CHECKING:
+    from mediaflow.state_store import StateStore, StoredExecution
 
 MOTO_VERSION = "5.2.5"
 
@@ -56,6 +68,19 @@ original_subscription_publish = sns_models.Subscription.publish
 original_boto_client_for = sfn_boto_client.boto_client_for
 original_evaluation_environment = execution_worker.ExecutionWorker._get_evaluation_environment
 original_state_data = sfn_state.StateData
+original_set_metadata = s3_models.FakeKey.set_metadata
+original_delete_object = s3_models.S3Backend.delete_object
+original_delete_objects = s3_models.S3Backend.delete_objects
+original_put_item = dynamodb_models.DynamoDBBackend.put_item
+original_update_item = dynamodb_models.DynamoDBBackend.update_item
+original_delete_item = dynamodb_models.DynamoDBBackend.delete_item
+original_transact_write_items = dynamodb_models.DynamoDBBackend.transact_write_items
+original_batch_write_item = dynamodb_models.DynamoDBBackend.batch_write_item
+original_start_execution = sfn_parser_models.StepFunctionsParserBackend.start_execution
+original_publish_history_event = sfn_event_manager.EventManager._publish_history_event
+original_terminated = sfn_execution.BaseExecutionWorkerCommunication.terminated
+original_execution_logic = execution_worker.ExecutionWorker._execution_logic
+_put_object_before_persistence = original_put_object
 
 
 def _once(name: str) -> bool:
@@ -241,6 +266,7 @@ def _evaluation_environment(self: Any) -> Any:
     string; any state that copies it into a payload or a DynamoDB item then fails to
     serialise ("Object of type datetime is not JSON serializable")."""
     env = original_evaluation_environment(self)
+    env.event_manager._mediaflow_execution_arn = self._evaluation_details.execution_details.arn  # its journal
     execution = env.states.context_object.context_object_data["Execution"]
     if isinstance(execution.get("StartTime"), datetime):
         execution["StartTime"] = iso_timestamp(execution["StartTime"])
@@ -466,3 +492,266 @@ def apply_all(email_sink: EmailSink) -> None:
     hold_s3_to_its_limits()
     read_only_requested_ranges()
     honour_reverse_order()
+
+
+# -- Durable state: write-through to the state store, and redrive after a crash -------------
+#
+# moto keeps everything in memory: a restart (or kill -9) loses every object, item and
+# execution. With a store (mediaflow/state_store.py) each change is written through as moto
+# makes it, so mediaflow/recovery.py can put it all back and resume interrupted executions.
+
+_store: StateStore | None = None
+
+
+def _iso(value: Any) -> str:
+    return iso_timestamp(value) if isinstance(value, datetime) else str(value)
+
+
+def _persisted_put_object(self: Any, bucket_name: str, key_name: str, value: bytes, *args: Any, **kwargs: Any) -> Any:
+    """The object is durable before its "Object Created" event goes out: an upload whose
+    execution started can always be read again after a crash."""
+    notify = not kwargs.get("disable_notification", False)
+    kwargs["disable_notification"] = True
+    key = _put_object_before_persistence(self, bucket_name, key_name, value, *args, **kwargs)
+    if _store is not None:
+        _store.put_object(
+            bucket_name,
+            key_name,
+            key.value,
+            key.etag.strip('"'),
+            key.version_id if key.version_id != "null" else None,
+            dict(key.metadata),
+            _iso(key.last_modified),
+        )
+    if notify:
+        event = (
+            s3_notifications.S3NotificationEvent.OBJECT_CREATED_POST_EVENT
+            if kwargs.get("request_method") == "POST"
+            else s3_notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT
+        )
+        s3_notifications.send_event(self.account_id, event, self.get_bucket(bucket_name), key)
+    return key
+
+
+def _persisted_set_metadata(self: Any, metadata: Any, replace: bool = False) -> None:
+    original_set_metadata(self, metadata, replace)
+    if _store is not None:
+        _store.set_object_metadata(self.bucket_name, self.name, dict(self.metadata))
+
+
+def _forget_if_gone(backend: Any, bucket_name: str, key_name: str) -> None:
+    current = backend.get_bucket(bucket_name).keys.get(key_name)
+    if _store is not None and (current is None or isinstance(current, s3_models.FakeDeleteMarker)):
+        _store.delete_object(bucket_name, key_name)
+
+
+def _persisted_delete_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+    result = original_delete_object(self, bucket_name, key_name, *args, **kwargs)
+    _forget_if_gone(self, bucket_name, key_name)
+    return result
+
+
+def _persisted_delete_objects(
+    self: Any, bucket_name: str, objects: list[dict[str, Any]], *args: Any, **kwargs: Any
+) -> Any:
+    result = original_delete_objects(self, bucket_name, objects, *args, **kwargs)
+    for obj in objects:
+        _forget_if_gone(self, bucket_name, obj["Key"])
+    return result
+
+
+def _item_key(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    return {name: attributes[name] for name in names if name in attributes}
+
+
+def _persist_item(backend: Any, table_name: str, key: dict[str, Any]) -> None:
+    if _store is None:
+        return
+    item = backend.get_item(table_name, key)
+    if item is None:
+        _store.delete_item(table_name, key)
+    else:
+        _store.put_item(table_name, key, item.to_json()["Attributes"])
+
+
+def _persisted_put_item(self: Any, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    result = original_put_item(self, table_name, item_attrs, *args, **kwargs)
+    _persist_item(self, table_name, _item_key(self.get_table(table_name), item_attrs))
+    return result
+
+
+def _persisted_update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    result = original_update_item(self, table_name, key, *args, **kwargs)
+    _persist_item(self, table_name, key)
+    return result
+
+
+def _persisted_delete_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    result = original_delete_item(self, table_name, key, *args, **kwargs)
+    _persist_item(self, table_name, key)
+    return result
+
+
+def _persist_tables(backend: Any, table_names: set[str]) -> None:
+    """After a batch or transaction: every item of the tables it touched (rare in MediaFlow)."""
+    for table_name in table_names:
+        table = backend.get_table(table_name)
+        for item in table.all_items():
+            _persist_item(backend, table_name, _item_key(table, item.to_json()["Attributes"]))
+
+
+def _persisted_transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+    result = original_transact_write_items(self, transact_items)
+    names = {next(iter(item.values()))["TableName"] for item in transact_items}
+    _persist_tables(self, names)
+    return result
+
+
+def _persisted_batch_write_item(self: Any, table_write_requests: Any) -> Any:
+    result = original_batch_write_item(self, table_write_requests)
+    _persist_tables(self, set(table_write_requests))
+    return result
+
+
+def _persisted_start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+    execution = original_start_execution(self, state_machine_arn, name, *args, **kwargs)
+    if _store is not None:
+        _store.start_execution(
+            execution.exec_arn,
+            execution.state_machine_arn,
+            execution.name,
+            json.dumps(execution.input_data),
+            _iso(execution.start_date),
+        )
+    return execution
+
+
+def _persisted_publish_history_event(self: Any, **event: Any) -> None:
+    original_publish_history_event(self, **event)
+    arn = getattr(self, "_mediaflow_execution_arn", None)
+    if _store is not None and arn:
+        _store.add_event(arn, dict(self._history_event_list[-1]))
+
+
+def _persisted_terminated(self: Any) -> None:
+    original_terminated(self)
+    execution = self.execution
+    if _store is not None:
+        output = json.dumps(execution.output) if execution.output is not None else None
+        _store.finish_execution(
+            execution.exec_arn,
+            execution.exec_status.value,
+            _iso(execution.stop_date),
+            output,
+            execution.error,
+            execution.cause,
+        )
+
+
+def persist_to(store: StateStore | None) -> None:
+    """Write every S3 object, DynamoDB item and execution event through to `store` (None: stop)."""
+    global _store
+    _store = store
+    if _once("durable-state"):
+        global _put_object_before_persistence
+        _put_object_before_persistence = s3_models.S3Backend.put_object  # with the key-length patch, if applied
+        s3_models.S3Backend.put_object = _persisted_put_object
+        s3_models.FakeKey.set_metadata = _persisted_set_metadata
+        s3_models.S3Backend.delete_object = _persisted_delete_object
+        s3_models.S3Backend.delete_objects = _persisted_delete_objects
+        dynamodb_models.DynamoDBBackend.put_item = _persisted_put_item
+        dynamodb_models.DynamoDBBackend.update_item = _persisted_update_item
+        dynamodb_models.DynamoDBBackend.delete_item = _persisted_delete_item
+        dynamodb_models.DynamoDBBackend.transact_write_items = _persisted_transact_write_items
+        dynamodb_models.DynamoDBBackend.batch_write_item = _persisted_batch_write_item
+        sfn_parser_models.StepFunctionsParserBackend.start_execution = _persisted_start_execution
+        sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
+        sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
+        execution_worker.ExecutionWorker._execution_logic = _execution_logic
+
+
+# A redrive, as AWS's RedriveExecution does it: the same execution (ARN, name, input, start
+# time) runs again from the state that did not finish, its history kept and continued.
+
+
+@dataclass(frozen=True)
+class Redrive:
+    state: str  # the top-level state to run from
+    state_input: Any
+    events: list[dict[str, Any]]  # the history so far
+    start_date: str
+    count: int = 1
+
+
+_redrives: dict[str, Redrive] = {}
+
+
+def redrive_next_start(execution_arn: str, redrive: Redrive) -> None:
+    """The next StartExecution of `execution_arn` is this redrive, not a fresh start."""
+    _redrives[execution_arn] = redrive
+
+
+def _execution_logic(self: Any) -> None:
+    arn = self._evaluation_details.execution_details.arn
+    redrive = _redrives.pop(arn, None)
+    if redrive is None:
+        original_execution_logic(self)
+        return
+    program = self._get_evaluation_entrypoint()
+    program.start_at = StartAt(redrive.state)
+    self.env = self._get_evaluation_environment()
+    self.env.states.context_object.context_object_data["Execution"]["StartTime"] = redrive.start_date
+    manager = self.env.event_manager
+    manager._history_event_list.extend(redrive.events)
+    last = max((int(event["id"]) for event in redrive.events), default=0)
+    manager._event_id_gen._next_id = last + 1
+    self.env.event_history_context.source_event_id = last
+    self.env.event_history_context.last_published_event_id = last
+    self.env.states.reset(redrive.state_input)
+    manager.add_event(
+        context=self.env.event_history_context,
+        event_type=HistoryEventType.ExecutionRedriven,
+        event_details=EventDetails(executionRedrivenEventDetails={"redriveCount": redrive.count}),
+    )
+    program.eval(self.env)
+    self._execution_communication.terminated()
+
+
+class _StoredHistory:
+    """Stands in for a finished execution's worker: moto reads the history through it."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.env = self
+        self.event_manager = self
+        self._events = events
+
+    def get_event_history(self) -> list[dict[str, Any]]:
+        return list(self._events)
+
+
+def restore_execution(stored: StoredExecution, events: list[dict[str, Any]]) -> None:
+    """Put a finished execution back, as DescribeExecution, ListExecutions and
+    GetExecutionHistory showed it before the restart."""
+    arn = parse_arn(stored.state_machine_arn)
+    backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
+    state_machine = backend.describe_state_machine(stored.state_machine_arn)
+    execution = sfn_execution.Execution(
+        name=stored.name,
+        sm_type=state_machine.sm_type,
+        role_arn=state_machine.roleArn,
+        exec_arn=stored.arn,
+        account_id=arn.account,
+        region_name=arn.region,
+        state_machine=state_machine,
+        start_date=datetime.fromisoformat(stored.start_date.replace("Z", "+00:00")),
+        cloud_watch_logging_session=None,
+        activity_store={},
+        input_data=stored.input,
+    )
+    execution.exec_status = ExecutionStatus(stored.status)
+    execution.stop_date = datetime.fromisoformat(stored.stop_date.replace("Z", "+00:00")) if stored.stop_date else None
+    execution.output = json.loads(stored.output) if stored.output else None
+    execution.error, execution.cause = stored.error, stored.cause
+    execution.exec_worker = _StoredHistory(events)
+    state_machine.executions.append(execution)

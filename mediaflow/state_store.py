@@ -166,7 +166,9 @@ class StateStore:
     # -- DynamoDB ----------------------------------------------------------------------
 
     def put_item(self, table: str, key: dict[str, Any], item: dict[str, Any]) -> None:
-        self._write("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", table, json.dumps(key, sort_keys=True), json.dumps(item))
+        self._write(
+            "INSERT OR REPLACE INTO items VALUES (?, ?, ?)", table, json.dumps(key, sort_keys=True), json.dumps(item)
+        )
 
     def delete_item(self, table: str, key: dict[str, Any]) -> None:
         self._write("DELETE FROM items WHERE table_name = ? AND item_key = ?", table, json.dumps(key, sort_keys=True))
@@ -188,7 +190,9 @@ class StateStore:
         )
 
     def add_event(self, arn: str, event: dict[str, Any]) -> None:
-        self._write("INSERT OR REPLACE INTO events VALUES (?, ?, ?)", arn, int(event["id"]), json.dumps(event, default=str))
+        self._write(
+            "INSERT OR REPLACE INTO events VALUES (?, ?, ?)", arn, int(event["id"]), json.dumps(event, default=str)
+        )
 
     def finish_execution(
         self, arn: str, status: str, stop: str, output: str | None, error: str | None, cause: str | None
