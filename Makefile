@@ -16,7 +16,7 @@ samples: setup-run
 
 run: setup-run
 	$(BIN)/mediaflow samples samples
-	$(BIN)/mediaflow process samples/*
+	$(BIN)/mediaflow process --fresh samples/*
 
 up: setup-run
 	$(BIN)/mediaflow samples samples

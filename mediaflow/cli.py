@@ -21,6 +21,7 @@ from mediaflow.processing import run_files
 from mediaflow.samples import write_samples
 from mediaflow.stack import DEFAULT_TEMPLATE, LocalStack, StackSettings
 from mediaflow.stack_client import StackClient
+from mediaflow.state_store import IncompatibleStateDir
 from mediaflow.template import bind_template
 from mediaflow.web import StatusPageServer
 from mediaflow_shared.contract.job import REPROCESS_OVERRIDABLE, next_attempt
@@ -51,6 +52,7 @@ def _settings(
     smtp: str | None,
     keep_work_files: bool,
     dev_api: bool = False,
+    fresh: bool = False,
 ) -> StackSettings:
     smtp_address = None
     if smtp:
@@ -69,6 +71,7 @@ def _settings(
         smtp=smtp_address,
         keep_work_files=keep_work_files,
         dev_api=dev_api,
+        fresh=fresh,
     )
 
 
@@ -80,6 +83,23 @@ def _local_stack(settings: StackSettings) -> LocalStack:
         raise CommandError(f"--parameter {err}") from err
     except PortInUse as err:
         raise CommandError(str(err)) from err
+    except IncompatibleStateDir as err:
+        raise CommandError(str(err)) from err
+
+
+def _report_recovery(stack: LocalStack) -> None:
+    """One line per job a crash interrupted; a line on what was restored otherwise."""
+    recovered = stack.recovered
+    if recovered.lines:
+        console.print(f"[bold yellow]recovered {recovered.jobs} job(s) interrupted by a crash[/]")
+        for line in recovered.lines:
+            console.print(f"  {line}", highlight=False)
+    elif recovered.objects or recovered.executions:
+        console.print(
+            f"restored {recovered.objects} objects, {recovered.items} items and {recovered.executions} executions "
+            f"from {stack.settings.state_dir}; nothing was interrupted",
+            highlight=False,
+        )
 
 
 _common_options = [
@@ -108,6 +128,11 @@ _common_options = [
         "--keep-work-files",
         is_flag=True,
         help="Keep each job's work files (sampled frames, per-batch detections) after it finishes.",
+    ),
+    click.option(
+        "--fresh",
+        is_flag=True,
+        help="Start empty: remove the state dir's objects, job records and executions (else kept across restarts).",
     ),
 ]
 
@@ -154,6 +179,7 @@ def up(
     parameters: tuple[str, ...],
     smtp: str | None,
     keep_work_files: bool,
+    fresh: bool,
     host: str,
     port: int,
     web_port: int | None,
@@ -165,11 +191,14 @@ def up(
         port, web_port = ensure_port_free(host, port, "--port"), ensure_port_free(host, web_port, "--web-port")
     except PortInUse as err:
         raise CommandError(str(err)) from err
-    settings = _settings(template, state_dir or UP_STATE_DIR, host, port, parameters, smtp, keep_work_files, dev_api)
+    settings = _settings(
+        template, state_dir or UP_STATE_DIR, host, port, parameters, smtp, keep_work_files, dev_api, fresh
+    )
     settings = replace(settings, page_url=f"http://{host}:{web_port}/")
     stack = _local_stack(settings)
     console.print("Starting the local stack…")
     stack.start()
+    _report_recovery(stack)
     page = StatusPageServer(stack, host, web_port).start()
     endpoint = stack.endpoint
     console.print(f"[bold green]MediaFlow is up.[/] Status page: [bold]{page.url}[/]")
@@ -224,6 +253,7 @@ def process(
     parameters: tuple[str, ...],
     smtp: str | None,
     keep_work_files: bool,
+    fresh: bool,
     files: tuple[Path, ...],
     output: Path,
     timeout: int,
@@ -232,7 +262,9 @@ def process(
     """Upload FILES, follow each execution state by state, and copy the outputs to OUTPUT.
 
     The files are uploaded at once and run side by side; exits 1 if any job failed."""
-    settings = _settings(template, state_dir or PROCESS_STATE_DIR, "127.0.0.1", 0, parameters, smtp, keep_work_files)
+    settings = _settings(
+        template, state_dir or PROCESS_STATE_DIR, "127.0.0.1", 0, parameters, smtp, keep_work_files, fresh=fresh
+    )
     started = time.monotonic()
     if endpoint:
         try:
@@ -248,6 +280,7 @@ def process(
         local = _local_stack(settings)  # a bad parameter is refused here, before anything starts
         console.print("Starting the local stack…")
         with local:
+            _report_recovery(local)
             failed = run_files(local, files, output, timeout, started, console)
             console.print(f"Emails: {local.outbox.folder}")
     sys.exit(1 if failed else 0)

@@ -3,10 +3,18 @@
 moto never sends email. Each publish to a topic with an email subscriber becomes a .eml
 file in the outbox folder (openable by any mail client) and, if configured, is relayed to
 an SMTP server, so a developer sees exactly what the operator would receive.
+
+Delivery is once per message: a notification the outbox already holds (same topic, recipient,
+subject, body and attributes) is not written again. A redriven execution (mediaflow/recovery.py)
+may publish again a notification that went out just before a crash; its text names the job and
+the execution, so only that repeat is identical.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import smtplib
 import threading
@@ -27,6 +35,8 @@ class EmailOutbox:
         self._lock = threading.Lock()
         self._count = 0
         folder.mkdir(parents=True, exist_ok=True)
+        # message digest -> its file: what this outbox already holds, from earlier runs too
+        self._delivered = {path.stem.rsplit("-", 1)[-1]: path for path in folder.glob("*.eml")}
 
     def deliver(
         self, topic_arn: str, endpoint: str, subject: str | None, message: str, attributes: dict[str, Any]
@@ -44,12 +54,19 @@ class EmailOutbox:
             )
             email[f"X-MediaFlow-Attribute-{name}"] = str(value)
         email.set_content(message)
+        identity = json.dumps([topic_arn, endpoint, subject, message, attributes], sort_keys=True, default=str)
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
         with self._lock:
+            if digest in self._delivered:
+                return self._delivered[digest]
             self._count += 1
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             slug = re.sub(r"[^A-Za-z0-9]+", "-", email["Subject"]).strip("-")[:60]
-            path = self.folder / f"{stamp}-{self._count:04d}-{slug}.eml"
-        path.write_bytes(bytes(email))
+            path = self.folder / f"{stamp}-{self._count:04d}-{slug}-{digest}.eml"
+            partial = self.folder / f".{path.name}.partial"
+            partial.write_bytes(bytes(email))
+            os.replace(partial, path)  # a crash leaves the whole message or none
+            self._delivered[digest] = path
         if self.smtp:
             with smtplib.SMTP(*self.smtp, timeout=10) as server:
                 server.send_message(email)

@@ -85,6 +85,9 @@ def _summary(stack: StackClient, jobs: list[FileJob], output: Path, seconds: flo
             renditions = record.get("results", {}).get("renditions", []) if record else []
             sizes = sorted({f"{r['width']}x{r['height']}" for r in renditions}, key=lambda s: int(s.split("x")[0]))
             detail = f"{destination}" + (f"  ({', '.join(sizes)})" if sizes else "")
+            if record and record.get("executionArn") != job.execution["executionArn"]:
+                # The state dir keeps jobs across runs: the same file again is a duplicate event.
+                detail += "  (processed before, the same file: shown from then; --fresh runs it again)"
             labels = record.get("topLabels", "") if record else ""
             table.add_row(job.name, f"[green]{job.status}[/]", str(len(copied)), labels, _cost(record), detail)
             timelines += [f"{job.name}: {line}" for line in _timeline_lines(destination)]

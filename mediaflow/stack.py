@@ -17,8 +17,10 @@ from mediaflow.lambda_gateway import LambdaGateway
 from mediaflow.lambda_workers import LambdaRuntime
 from mediaflow.log_shipper import LogShipper
 from mediaflow.outbox import EmailOutbox
+from mediaflow.recovery import Recovered, restore_and_recover
 from mediaflow.runtime_log import route_runtime_logs
 from mediaflow.stack_client import LOCAL_CREDENTIALS, StackClient
+from mediaflow.state_store import StateStore
 from mediaflow.template import REGION, bind_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,7 @@ class StackSettings:
     keep_work_files: bool = False
     dev_api: bool = False  # expose moto's /moto-api/ (reset, config): only for debugging the emulator
     page_url: str | None = None  # the status page `up` serves: where emails link to a job
+    fresh: bool = False  # start with empty state: the state dir's objects, jobs and executions are removed
 
 
 class LocalStack(StackClient):
@@ -51,6 +54,11 @@ class LocalStack(StackClient):
         self.emulator = Emulator(self.settings.host, self.settings.port, self.settings.dev_api)
         super().__init__(template, self.emulator.endpoint)
         state_dir = self.settings.state_dir.resolve()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.fresh:
+            StateStore.wipe(state_dir)
+        self.store = StateStore(state_dir)  # IncompatibleStateDir: refused before anything starts
+        self.recovered = Recovered()
         self.outbox = EmailOutbox(state_dir / "outbox", self.settings.smtp)
         self.log_dir = state_dir / "logs"
         self.runtime: LambdaRuntime | None = None
@@ -63,6 +71,7 @@ class LocalStack(StackClient):
     def start(self) -> LocalStack:
         route_runtime_logs(self.log_dir / "runtime.log")
         moto_patches.apply_all(self.outbox.deliver)
+        moto_patches.persist_to(self.store)
         self.emulator.start()
         functions = Deployer(self.template, self.client, self.lambda_environment(), self.settings.page_url).deploy()
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.workers_per_function)
@@ -73,6 +82,7 @@ class LocalStack(StackClient):
         self.log_shipper.start()
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()
+        self.recovered = restore_and_recover(self.store, self.table, self.layout.upload_prefix)
         if not self.settings.keep_work_files:
             self.janitor = WorkFileJanitor(self.jobs, self.discard_work_files)
             self.janitor.start()
@@ -89,6 +99,8 @@ class LocalStack(StackClient):
         if self.log_shipper:
             self.log_shipper.stop()
         self.emulator.stop()
+        moto_patches.persist_to(None)
+        self.store.close()
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -301,3 +302,53 @@ def test_execution_history_honours_reverse_order(monkeypatch: pytest.MonkeyPatch
     )
     reverse = [e["id"] for e in sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]]
     assert reverse == forward[::-1]
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_objects_items_and_executions_are_written_through_to_the_store(tmp_path: Path) -> None:
+    """The bug: moto keeps everything in memory, so a restart loses it. With a store, every
+    object, item and history event is written through as moto changes it."""
+    from mediaflow.state_store import StateStore
+
+    moto_patches.context_start_time_as_string()  # tags each execution's event manager with its ARN
+    s3, ddb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    s3.create_bucket(Bucket="media")
+    ddb.create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(None)
+    s3.put_object(Bucket="media", Key="before", Body=b"lost")
+    try:
+        moto_patches.persist_to(store)
+        s3.put_object(Bucket="media", Key="uploads/a.jpg", Body=b"kept", ContentType="image/jpeg")
+        ddb.put_item(TableName="jobs", Item={"jobId": {"S": "1"}, "status": {"S": "RUNNING"}})
+        ddb.update_item(
+            TableName="jobs",
+            Key={"jobId": {"S": "1"}},
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "SUCCEEDED"}},
+        )
+        arn = _state_machine(sfn, {"P": {"Type": "Pass", "End": True}}, "P")
+        execution = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="e", input='{"x": 1}')["executionArn"])
+        s3.delete_object(Bucket="media", Key="uploads/a.jpg")
+        s3.put_object(Bucket="media", Key="uploads/b.jpg", Body=b"kept too", ContentType="image/jpeg")
+    finally:
+        moto_patches.persist_to(None)
+
+    ((obj),) = store.objects()
+    assert (obj.key, obj.path.read_bytes(), obj.metadata["content-type"]) == (
+        "uploads/b.jpg",
+        b"kept too",
+        "image/jpeg",
+    )
+    assert list(store.items()) == [("jobs", {"jobId": {"S": "1"}, "status": {"S": "SUCCEEDED"}})]
+    (stored,) = store.executions()
+    assert (stored.arn, stored.status, stored.input) == (execution["executionArn"], "SUCCEEDED", '{"x": 1}')
+    types = [event["type"] for event in store.events(stored.arn)]
+    assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"

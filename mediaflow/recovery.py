@@ -1,0 +1,213 @@
+"""After a restart: put the durable state back into the emulator, then finish what a crash cut short.
+
+1. Objects and items go back into moto as they were (ETag, version id, metadata), with no
+   "Object Created" events: restoring is not uploading.
+2. Finished executions go back with their histories (the console, the page and the AWS CLI
+   show them as before).
+3. An execution that was RUNNING when the process died is **redriven**, as AWS's
+   RedriveExecution does it: the same execution (ARN, input, start time) runs again from the
+   top-level state that had not finished, with that state's recorded input, its history kept
+   and continued after an ExecutionRedriven event. Each state re-run is one MediaFlow already
+   makes safe to repeat (Lambda tasks retry; RecordJob lets the same execution through).
+4. An upload with no job record whose execution never started (the crash came between the
+   object landing and its event) gets its "Object Created" event again.
+
+The idempotency record decides duplicates either way: a second delivery ends in DuplicateEvent.
+Each recovered job is said in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from moto.dynamodb.models import dynamodb_backends
+from moto.s3 import notifications as s3_notifications
+from moto.s3.models import s3_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from mediaflow import moto_patches
+from mediaflow.state_store import StateStore, StoredExecution
+from mediaflow.template import ACCOUNT_ID, REGION
+from mediaflow_shared.contract.job import job_id_for
+from mediaflow_shared.contract.record import EXECUTION_RUNNING
+
+_SUCCESS = ("Succeeded",)
+_FAILURE = ("Failed", "TimedOut", "Aborted")
+
+
+@dataclass
+class Recovered:
+    objects: int = 0
+    items: int = 0
+    executions: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def jobs(self) -> int:
+        return len(self.lines)
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def restore_objects(store: StateStore) -> int:
+    backend = s3_backends[ACCOUNT_ID]["aws"]
+    count = 0
+    for stored in store.objects():
+        if stored.bucket not in backend.buckets or not stored.path.exists():
+            continue
+        key = backend.put_object(
+            stored.bucket, stored.key, stored.path.read_bytes(), etag=stored.etag, disable_notification=True
+        )
+        key.set_metadata(dict(stored.metadata), replace=True)
+        if stored.version_id:
+            key._version_id = stored.version_id
+        key.last_modified = _parse_time(stored.last_modified)
+        count += 1
+    return count
+
+
+def restore_items(store: StateStore) -> int:
+    backend = dynamodb_backends[ACCOUNT_ID][REGION]
+    count = 0
+    for table, item in store.items():
+        backend.put_item(table, item)
+        count += 1
+    return count
+
+
+def _definition(state_machine_arn: str) -> dict[str, Any]:
+    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    return json.loads(backend.describe_state_machine(state_machine_arn).definition)
+
+
+def _outcome_next(state: dict[str, Any], outcome: dict[str, Any] | None) -> str | None:
+    """Where a top-level state that exited went next: its Catch's Next if it failed, else Next."""
+    if outcome is not None and outcome["type"].endswith(_FAILURE):
+        details = next((v for k, v in outcome.items() if k.endswith("EventDetails")), {})
+        error = details.get("error", "States.ALL")
+        for catcher in state.get("Catch", []):
+            if error in catcher["ErrorEquals"] or "States.ALL" in catcher["ErrorEquals"]:
+                return catcher["Next"]
+    return state.get("Next")
+
+
+_NESTING_STARTS = ("MapStateStarted", "ParallelStateStarted")
+_NESTING_ENDS = tuple(f"{kind}State{end}" for kind in ("Map", "Parallel") for end in ("Succeeded", "Failed", "Aborted"))
+
+
+def redrive_point(definition: dict[str, Any], events: list[dict[str, Any]], execution_input: Any) -> tuple[str, Any]:
+    """The top-level state to run again, and its input, from an interrupted execution's history:
+    the state in progress (with the input it entered with), or the one after the last that
+    finished (with that one's output; its Catch's Next if it failed)."""
+    states = definition["States"]
+    point: tuple[str, Any] = (definition["StartAt"], execution_input)
+    current: str | None = None  # the top-level state in progress
+    outcome: dict[str, Any] | None = None  # its own last result event
+    depth = 0  # > 0 inside a Map's or a Parallel's iterations: those events are the nested states'
+    for event in events:
+        kind = event["type"]
+        if kind in _NESTING_STARTS:
+            depth += 1
+        elif kind in _NESTING_ENDS:
+            depth = max(0, depth - 1)
+            outcome = event if depth == 0 else outcome
+        elif depth > 0:
+            continue
+        elif kind.endswith("StateEntered") and event["stateEnteredEventDetails"]["name"] in states:
+            details = event["stateEnteredEventDetails"]
+            current, outcome = details["name"], None
+            point = (current, json.loads(details.get("input") or "null"))
+        elif kind.endswith("StateExited") and event["stateExitedEventDetails"]["name"] == current:
+            state = states[current]
+            output = json.loads(event["stateExitedEventDetails"].get("output") or "null")
+            following = None if state["Type"] in ("Choice", "Succeed", "Fail") else _outcome_next(state, outcome)
+            point = (following, output) if following else (current, output)
+            current = None
+        elif current is not None and kind.endswith(_SUCCESS + _FAILURE):
+            outcome = event
+    return point
+
+
+def redrive(stored: StoredExecution, events: list[dict[str, Any]]) -> str:
+    """Run an interrupted execution again from where it stopped; returns the state it resumes at."""
+    state, state_input = redrive_point(_definition(stored.state_machine_arn), events, json.loads(stored.input))
+    previous = sum(1 for event in events if event["type"] == "ExecutionRedriven")
+    if events:  # with no event recorded, it had not begun: it simply starts (same name, same input)
+        moto_patches.redrive_next_start(
+            stored.arn, moto_patches.Redrive(state, state_input, events, stored.start_date, previous + 1)
+        )
+    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    execution = backend.start_execution(stored.state_machine_arn, name=stored.name, execution_input=stored.input)
+    execution.start_date = _parse_time(stored.start_date)
+    return state
+
+
+def _upload_of(execution_input: str) -> tuple[str, str, str] | None:
+    detail = json.loads(execution_input).get("detail", {})
+    obj = detail.get("object", {})
+    if "key" not in obj:
+        return None
+    return detail.get("bucket", {}).get("name", ""), unquote_plus(obj["key"]), obj.get("etag", "")
+
+
+def restart_unstarted_uploads(
+    store: StateStore, jobs_table: str, upload_prefix: str, started: set[tuple[str, str, str]]
+) -> list[str]:
+    """Uploads whose event never reached Step Functions: their "Object Created" event again."""
+    recorded = {item["jobId"]["S"] for table, item in store.items() if table == jobs_table and "jobId" in item}
+    backend = s3_backends[ACCOUNT_ID]["aws"]
+    lines = []
+    for stored in store.objects():
+        upload = (stored.bucket, stored.key, stored.etag)
+        if not stored.key.startswith(upload_prefix) or upload in started:
+            continue
+        if job_id_for(*upload) in recorded or stored.bucket not in backend.buckets:
+            continue
+        bucket = backend.get_bucket(stored.bucket)
+        key = bucket.keys.get(stored.key)
+        if key is None:
+            continue
+        s3_notifications.send_event(
+            ACCOUNT_ID, s3_notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT, bucket, key
+        )
+        lines.append(
+            f"recovered upload s3://{stored.bucket}/{stored.key}: its event is sent again (no execution had started)"
+        )
+    return lines
+
+
+def restore_and_recover(store: StateStore, jobs_table: str, upload_prefix: str) -> Recovered:
+    """Steps 1 to 4 above; the emulator and the Lambda workers must already be serving."""
+    recovered = Recovered()
+    moto_patches.persist_to(None)  # what is put back is already stored
+    try:
+        recovered.objects = restore_objects(store)
+        recovered.items = restore_items(store)
+        interrupted = []
+        for stored in store.executions():
+            events = store.events(stored.arn)
+            if stored.status == EXECUTION_RUNNING:
+                interrupted.append((stored, events))
+            else:
+                moto_patches.restore_execution(stored, events)
+                recovered.executions += 1
+    finally:
+        moto_patches.persist_to(store)
+    started = set()
+    for stored, events in interrupted:
+        upload = _upload_of(stored.input)
+        if upload:
+            started.add(upload)
+        state = redrive(stored, events)
+        what = f"s3://{upload[0]}/{upload[1]}" if upload else stored.name
+        recovered.lines.append(f"recovered job for {what}: execution {stored.name} redriven from {state}")
+    recovered.lines += restart_unstarted_uploads(
+        store, jobs_table, upload_prefix, started | {u for s in store.executions() if (u := _upload_of(s.input))}
+    )
+    return recovered

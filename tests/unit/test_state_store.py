@@ -1,0 +1,66 @@
+"""The local runtime's durable store: format version, moving, object bytes shared and dropped."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mediaflow.state_store import FORMAT_VERSION, IncompatibleStateDir, StateStore
+
+
+def test_objects_items_and_executions_survive_reopening_from_another_place(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "a")
+    store.put_object(
+        "b", "uploads/x.jpg", b"bytes", "etag1", None, {"Content-Type": "image/jpeg"}, "2026-11-30T12:00:00.000Z"
+    )
+    store.put_item("jobs", {"jobId": {"S": "1"}}, {"jobId": {"S": "1"}, "status": {"S": "RUNNING"}})
+    store.start_execution("arn:x", "arn:sm", "x", '{"a": 1}', "2026-11-30T12:00:00.000Z")
+    store.add_event("arn:x", {"id": 1, "type": "ExecutionStarted"})
+    store.close()
+    (tmp_path / "a").rename(tmp_path / "moved")
+
+    reopened = StateStore(tmp_path / "moved")
+    (obj,) = reopened.objects()
+    assert (obj.key, obj.etag, obj.metadata, obj.path.read_bytes()) == (
+        "uploads/x.jpg",
+        "etag1",
+        {"Content-Type": "image/jpeg"},
+        b"bytes",
+    )
+    assert list(reopened.items()) == [("jobs", {"jobId": {"S": "1"}, "status": {"S": "RUNNING"}})]
+    (execution,) = reopened.executions()
+    assert (execution.status, execution.input) == ("RUNNING", '{"a": 1}')
+    assert reopened.events("arn:x") == [{"id": 1, "type": "ExecutionStarted"}]
+
+
+def test_equal_bytes_are_stored_once_and_dropped_with_their_last_object(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    for key in ("one", "two"):
+        store.put_object("b", key, b"same", "e", None, {}, "t")
+    assert len(list(store.blobs.iterdir())) == 1
+    store.delete_object("b", "one")
+    assert len(list(store.blobs.iterdir())) == 1
+    store.put_object("b", "two", b"other", "e2", None, {}, "t")  # overwritten: the old bytes go
+    assert [p.read_bytes() for p in store.blobs.iterdir()] == [b"other"]
+
+
+def test_another_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    StateStore(tmp_path).close()
+    with sqlite3.connect(tmp_path / "state.sqlite3") as database:
+        database.execute("UPDATE meta SET value = ? WHERE name = 'format'", (str(FORMAT_VERSION + 1),))
+    with pytest.raises(
+        IncompatibleStateDir, match=f"format {FORMAT_VERSION + 1}.*reads format {FORMAT_VERSION}.*--fresh"
+    ):
+        StateStore(tmp_path)
+
+
+def test_wipe_removes_the_state_but_not_the_emails(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.put_object("b", "k", b"x", "e", None, {}, "t")
+    store.close()
+    (tmp_path / "outbox").mkdir()
+    (tmp_path / "outbox" / "sent.eml").write_text("x")
+    StateStore.wipe(tmp_path)
+    assert list(StateStore(tmp_path).objects()) == [] and (tmp_path / "outbox" / "sent.eml").exists()
