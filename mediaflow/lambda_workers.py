@@ -231,6 +231,12 @@ class FunctionPool:
             pids = [worker.process.pid for worker in self._all if worker.process.is_alive()]
         return [peak for peak in map(_peak_rss_mb, pids) if peak is not None]
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the live workers have used (Linux /proc/<pid>/stat)."""
+        with self._lock:
+            pids = [worker.process.pid for worker in self._all if worker.process.is_alive()]
+        return sum(_cpu_seconds(pid) for pid in pids)
+
     def _acquire(self) -> _Worker:
         with self._lock:
             if self._idle:
@@ -293,6 +299,14 @@ class FunctionPool:
             worker.stop()
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _peak_rss_mb(pid: int | None) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -330,6 +344,10 @@ class LambdaRuntime:
         """Logical id -> each live worker's peak resident memory (Linux VmHWM), MB: what Lambda's
         REPORT line calls Max Memory Used."""
         return {pool.spec.logical_id: pool.peak_rss_mb() for pool in self._pools.values()}
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """Logical id -> CPU seconds its live workers have used."""
+        return {pool.spec.logical_id: pool.cpu_seconds() for pool in self._pools.values()}
 
     def gb_seconds(self) -> float:
         """GB-seconds billed so far across functions: handler time x the template's MemorySize."""

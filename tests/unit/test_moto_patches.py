@@ -352,3 +352,36 @@ def test_objects_items_and_executions_are_written_through_to_the_store(tmp_path:
     assert (stored.arn, stored.status, stored.input) == (execution["executionArn"], "SUCCEEDED", '{"x": 1}')
     types = [event["type"] for event in store.events(stored.arn)]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_a_definition_is_parsed_once_and_each_execution_gets_its_own_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parses: list[str] = []
+    original_parse = AmazonStateLanguageParser.parse
+
+    def counting_parse(definition: str) -> Any:
+        parses.append(definition)
+        return original_parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting_parse))
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(sfn, {"P": {"Type": "Pass", "Result": {"n": 1}, "End": True}}, "P")
+
+    monkeypatch.setattr(
+        execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", moto_patches.original_entrypoint
+    )
+    parses.clear()  # the parse that validated the definition at CreateStateMachine
+    for name in ("a", "b"):
+        _wait(sfn, sfn.start_execution(stateMachineArn=arn, name=name, input="{}")["executionArn"])
+    at_each_execution = len(parses)  # the bug: one parse per execution
+
+    parses.clear()
+    monkeypatch.setattr(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", moto_patches._cached_entrypoint)
+    outputs = [
+        _wait(sfn, sfn.start_execution(stateMachineArn=arn, name=name, input="{}")["executionArn"])["output"]
+        for name in ("c", "d", "e")
+    ]
+    assert at_each_execution == 2 and len(parses) <= 1, (at_each_execution, len(parses))
+    assert [json.loads(output) for output in outputs] == [{"n": 1}] * 3

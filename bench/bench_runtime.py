@@ -1,0 +1,153 @@
+"""The local runtime under load: N small real-photo jobs at once, for several N, in one run.
+
+For each N a fresh local stack (its own state dir, so durability is measured too) gets N
+uploads at once: small JPEGs made from scikit-image's photographs, each one different (so each
+is its own job). It prints:
+
+- jobs per minute, first upload to last job finished;
+- the runtime's overhead per state: the executions' wall time minus the handlers' time (the
+  workers' REPORT durations), over the states entered. With N jobs sharing a few workers this
+  also counts waiting for a free worker, so it is an upper bound at large N; N=1 jobs one
+  after another (`--sequential`) isolate the engine;
+- the engine's CPU seconds per job (this process: moto, the routing, the store) against the
+  workers' (the handlers), and the engine's share;
+- peak RSS of the engine and of every worker, and the engine's memory per job.
+
+    python bench/bench_runtime.py [--jobs 20,100,300] [--sequential 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from mediaflow.samples import skimage_data  # noqa: E402
+from mediaflow.stack import LocalStack, StackSettings  # noqa: E402
+from mediaflow_shared.contract.record import FINISHED_EXECUTION_STATUSES  # noqa: E402
+
+PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
+
+
+def small_photos(count: int) -> list[bytes]:
+    """`count` distinct 320-pixel JPEGs: real photographs, each with its number drawn on it."""
+    photos = []
+    for number in range(count):
+        with Image.open(skimage_data() / PHOTOS[number % len(PHOTOS)]) as source:
+            image = source.convert("RGB")
+        image.thumbnail((320, 320))
+        ImageDraw.Draw(image).text((4, 4), f"#{number}", fill=(255, 255, 0))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        photos.append(out.getvalue())
+    return photos
+
+
+def _engine_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _seconds(start: Any, stop: Any) -> float:
+    def parse(value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+    return (parse(stop) - parse(start)).total_seconds()
+
+
+def run(count: int, sequential: bool = False) -> dict[str, Any]:
+    photos = small_photos(count)
+    with tempfile.TemporaryDirectory() as tmp, LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
+        assert stack.runtime is not None
+        s3, sfn = stack.client("s3"), stack.client("stepfunctions")
+        warm = small_photos(1)[0]  # one job first: the workers' cold starts are not the engine's
+        s3.put_object(Bucket=stack.bucket, Key="uploads/warm-up.jpg", Body=warm)
+        stack.wait_for_execution("uploads/warm-up.jpg")
+        billed_before = {k: v[1] for k, v in stack.runtime.billed_by_function().items()}
+        cpu_before, workers_before = _engine_cpu(), sum(stack.runtime.cpu_seconds().values())
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.monotonic()
+        for number, photo in enumerate(photos):
+            s3.put_object(Bucket=stack.bucket, Key=f"uploads/bench-{number:04d}.jpg", Body=photo)
+            if sequential:
+                stack.wait_for_execution(f"uploads/bench-{number:04d}.jpg")
+        arns: list[str] = []
+        while True:
+            executions = [
+                e
+                for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.state_machine_arn)
+                for e in page["executions"]
+            ]
+            mine = [e for e in executions if e["status"] in FINISHED_EXECUTION_STATUSES]
+            if len(mine) >= count + 1:
+                arns = [e["executionArn"] for e in executions]
+                break
+            time.sleep(0.5)
+        wall = time.monotonic() - started
+        engine_cpu = _engine_cpu() - cpu_before
+        worker_cpu = sum(stack.runtime.cpu_seconds().values()) - workers_before
+        handler_seconds = (
+            sum(v[1] for v in stack.runtime.billed_by_function().values()) - sum(billed_before.values())
+        ) / 1000
+        execution_seconds, states = 0.0, 0
+        for arn in arns:
+            described = sfn.describe_execution(executionArn=arn)
+            if described["name"] and "warm-up" in described["input"]:
+                continue
+            execution_seconds += _seconds(described["startDate"], described["stopDate"])
+            history = stack.execution_history(arn)
+            states += sum(1 for event in history if event["type"].endswith("StateEntered"))
+        peaks = stack.runtime.peak_rss_mb()
+        engine_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "jobs": count,
+        "jobs_per_minute": count / wall * 60,
+        "overhead_ms_per_state": (execution_seconds - handler_seconds) / max(1, states) * 1000,
+        "states_per_job": states / count,
+        "engine_cpu_per_job": engine_cpu / count,
+        "worker_cpu_per_job": worker_cpu / count,
+        "engine_share": engine_cpu / max(1e-9, engine_cpu + worker_cpu),
+        "engine_peak_mb": engine_peak,
+        "engine_mb_per_job": (engine_peak - rss_before) / count,
+        "worker_peaks_mb": {name: round(max(values), 0) for name, values in peaks.items() if values},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", default="20,100,300")
+    parser.add_argument("--sequential", type=int, default=10, help="also N jobs one at a time (0: skip)")
+    args = parser.parse_args()
+    rows = [run(int(n)) for n in args.jobs.split(",")]
+    if args.sequential:
+        rows.append({**run(args.sequential, sequential=True), "jobs": f"{args.sequential} one at a time"})
+    print("Local runtime under load (small real photos; targets from issue 13 in brackets)")
+    columns = ("N", "jobs/min", "overhead/state", "states/job", "engine CPU/job", "workers CPU/job", "engine share")
+    header = " ".join(f"{c:>15}" for c in columns) + f" {'engine peak':>12} {'MB/job':>7}"
+    print(header)
+    for row in rows:
+        print(
+            f"{row['jobs']!s:>15} {row['jobs_per_minute']:15.1f} {row['overhead_ms_per_state']:12.1f} ms"
+            f" {row['states_per_job']:15.1f} {row['engine_cpu_per_job']:13.3f} s {row['worker_cpu_per_job']:13.3f} s"
+            f" {row['engine_share']:15.0%} {row['engine_peak_mb']:9.0f} MB {row['engine_mb_per_job']:7.2f}"
+        )
+    print("  [targets: overhead <= 5 ms per state; >= 300 jobs/min at N=300; engine <= 25 % of CPU; flat memory]")
+    print(f"  worker peak RSS (MB), last run: {rows[-1]['worker_peaks_mb']}")
+    median = statistics.median(row["engine_share"] for row in rows)
+    print(f"  median engine share of CPU: {median:.0%}")
+
+
+if __name__ == "__main__":
+    main()
