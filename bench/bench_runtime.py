@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,16 +75,17 @@ def run(count: int, sequential: bool = False) -> dict[str, Any]:
         assert stack.runtime is not None
         s3, sfn = stack.client("s3"), stack.client("stepfunctions")
         warm = small_photos(1)[0]  # one job first: the workers' cold starts are not the engine's
-        s3.put_object(Bucket=stack.bucket, Key="uploads/warm-up.jpg", Body=warm)
-        stack.wait_for_execution("uploads/warm-up.jpg")
+        uploads = stack.layout.upload_prefix
+        s3.put_object(Bucket=stack.bucket, Key=f"{uploads}warm-up.jpg", Body=warm)
+        stack.wait_for_execution(f"{uploads}warm-up.jpg")
         billed_before = {k: v[1] for k, v in stack.runtime.billed_by_function().items()}
         cpu_before, workers_before = _engine_cpu(), sum(stack.runtime.cpu_seconds().values())
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.monotonic()
         for number, photo in enumerate(photos):
-            s3.put_object(Bucket=stack.bucket, Key=f"uploads/bench-{number:04d}.jpg", Body=photo)
+            s3.put_object(Bucket=stack.bucket, Key=f"{uploads}bench-{number:04d}.jpg", Body=photo)
             if sequential:
-                stack.wait_for_execution(f"uploads/bench-{number:04d}.jpg")
+                stack.wait_for_execution(f"{uploads}bench-{number:04d}.jpg")
         arns: list[str] = []
         while True:
             executions = [
@@ -125,14 +128,26 @@ def run(count: int, sequential: bool = False) -> dict[str, Any]:
     }
 
 
+def run_in_subprocess(count: int, sequential: bool = False) -> dict[str, Any]:
+    """Each N in its own process: moto's backends are per process, and so is the engine's CPU and RSS."""
+    command = [sys.executable, __file__, "--one", str(count), *(["--one-at-a-time"] if sequential else [])]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default="20,100,300")
     parser.add_argument("--sequential", type=int, default=10, help="also N jobs one at a time (0: skip)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one N, JSON out
+    parser.add_argument("--one-at-a-time", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rows = [run(int(n)) for n in args.jobs.split(",")]
+    if args.one:
+        print(json.dumps(run(args.one, args.one_at_a_time)))
+        return
+    rows = [run_in_subprocess(int(n)) for n in args.jobs.split(",")]
     if args.sequential:
-        rows.append({**run(args.sequential, sequential=True), "jobs": f"{args.sequential} one at a time"})
+        rows.append({**run_in_subprocess(args.sequential, True), "jobs": f"{args.sequential} one at a time"})
     print("Local runtime under load (small real photos; targets from issue 13 in brackets)")
     columns = ("N", "jobs/min", "overhead/state", "states/job", "engine CPU/job", "workers CPU/job", "engine share")
     header = " ".join(f"{c:>15}" for c in columns) + f" {'engine peak':>12} {'MB/job':>7}"

@@ -24,6 +24,7 @@ from urllib.parse import quote_plus
 
 import moto
 from moto.awslambda import models as lambda_models
+from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.dynamodb import models as dynamodb_models
@@ -496,6 +497,7 @@ def apply_all(email_sink: EmailSink) -> None:
     read_only_requested_ranges()
     honour_reverse_order()
     parse_definitions_once()
+    implement_redrive_execution()
 
 
 # -- Durable state: write-through to the state store, and redrive after a crash -------------
@@ -672,7 +674,7 @@ def persist_to(store: StateStore | None) -> None:
         sfn_parser_models.StepFunctionsParserBackend.start_execution = _persisted_start_execution
         sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
         sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
-        execution_worker.ExecutionWorker._execution_logic = _execution_logic
+    _run_redrives_from_their_state()
 
 
 # A redrive, as AWS's RedriveExecution does it: the same execution (ARN, name, input, start
@@ -693,7 +695,13 @@ _redrives: dict[str, Redrive] = {}
 
 def redrive_next_start(execution_arn: str, redrive: Redrive) -> None:
     """The next StartExecution of `execution_arn` is this redrive, not a fresh start."""
+    _run_redrives_from_their_state()
     _redrives[execution_arn] = redrive
+
+
+def _run_redrives_from_their_state() -> None:
+    if _once("sfn-redrive-logic"):
+        execution_worker.ExecutionWorker._execution_logic = _execution_logic
 
 
 def _execution_logic(self: Any) -> None:
@@ -785,3 +793,51 @@ def parse_definitions_once() -> None:
         # JSONPath expressions too: compiled per evaluation by moto, immutable once compiled.
         sfn_json_path.parse = cache(sfn_json_path.parse)
         sfn_result_path.parse = cache(sfn_result_path.parse)
+
+
+# -- Step Functions: RedriveExecution -----------------------------------------------------------
+
+
+class ExecutionNotRedrivable(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__("ExecutionNotRedrivable", message)
+
+
+REDRIVABLE = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.TIMED_OUT}
+
+
+def redrive_execution(backend: Any, execution_arn: str) -> datetime:
+    """Run a FAILED, ABORTED or TIMED_OUT execution again from the state that did not finish,
+    as AWS does: same ARN, name, input and start date; the history continues."""
+    from mediaflow.redrive import redrive_point
+
+    execution = backend.describe_execution(execution_arn)
+    if execution.exec_status not in REDRIVABLE:
+        raise ExecutionNotRedrivable(
+            f"Execution {execution_arn} is {execution.exec_status.value}: "
+            "only FAILED, ABORTED or TIMED_OUT executions can be redriven"
+        )
+    events = [dict(event) for event in execution.to_history_output()["events"]]
+    state_machine = backend._get_state_machine_for_execution(execution_arn)
+    state, state_input = redrive_point(json.loads(state_machine.definition), events, execution.input_data)
+    count = 1 + sum(1 for event in events if event["type"] == HistoryEventType.ExecutionRedriven)
+    start = execution.start_date
+    state_machine.executions.remove(execution)
+    if _store is not None:
+        _store.reopen_execution(execution_arn)  # RUNNING again, across a restart too
+    redrive_next_start(execution_arn, Redrive(state, state_input, events, iso_timestamp(start), count))
+    redriven = backend.start_execution(
+        state_machine.arn, name=execution.name, execution_input=json.dumps(execution.input_data)
+    )
+    redriven.start_date = start
+    return datetime.now(UTC)
+
+
+def _redrive_execution_response(self: Any) -> ActionResult:
+    return ActionResult({"redriveDate": redrive_execution(self.stepfunction_backend, self._get_param("executionArn"))})
+
+
+def implement_redrive_execution() -> None:
+    """moto 5.2.5 has no RedriveExecution: the API call is an HTTP 500 NotImplementedError."""
+    if _once("sfn-redrive"):
+        sfn_responses.StepFunctionResponse.redrive_execution = _redrive_execution_response

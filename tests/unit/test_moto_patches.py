@@ -385,3 +385,46 @@ def test_a_definition_is_parsed_once_and_each_execution_gets_its_own_copy(monkey
     ]
     assert at_each_execution == 2 and len(parses) <= 1, (at_each_execution, len(parses))
     assert [json.loads(output) for output in outputs] == [{"n": 1}] * 3
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_redrive_execution_runs_a_failed_execution_again_from_the_failed_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    moto_patches.context_start_time_as_string()
+    moto_patches.parse_definitions_once()
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    states = {
+        "Prepare": {"Type": "Pass", "Result": {"ready": True}, "ResultPath": "$.prepared", "Next": "Check"},
+        "Check": {"Type": "Fail", "Error": "NotYet", "Cause": "the input is not ready"},
+    }
+    arn = _state_machine(sfn, states, "Prepare")
+    failed = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="x", input='{"n": 1}')["executionArn"])
+    assert failed["status"] == "FAILED"
+
+    monkeypatch.delattr(sfn_responses.StepFunctionResponse, "redrive_execution", raising=False)
+    with pytest.raises(NotImplementedError, match="redrive_execution"):  # the bug (an HTTP 500 from the server)
+        sfn.redrive_execution(executionArn=failed["executionArn"])
+    monkeypatch.setattr(
+        sfn_responses.StepFunctionResponse, "redrive_execution", moto_patches._redrive_execution_response, raising=False
+    )
+
+    assert "redriveDate" in sfn.redrive_execution(executionArn=failed["executionArn"])
+    again = _wait(sfn, failed["executionArn"])
+    assert (again["executionArn"], again["status"], again["startDate"]) == (
+        failed["executionArn"],
+        "FAILED",
+        failed["startDate"],
+    )
+    events = sfn.get_execution_history(executionArn=failed["executionArn"])["events"]
+    types = [event["type"] for event in events]
+    assert types.count("ExecutionStarted") == 1 and types.count("ExecutionRedriven") == 1
+    after = types[types.index("ExecutionRedriven") :]
+    assert "PassStateEntered" not in after and "FailStateEntered" in after, "from the failed state only"
+    assert [event["id"] for event in events] == list(range(1, len(events) + 1)), "one history, ids continued"
+    assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 1
+
+    other = sfn.create_state_machine(
+        name="ok", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}), roleArn=ROLE
+    )["stateMachineArn"]
+    succeeded = _wait(sfn, sfn.start_execution(stateMachineArn=other, name="done", input="{}")["executionArn"])
+    with pytest.raises(ClientError, match="ExecutionNotRedrivable"):
+        sfn.redrive_execution(executionArn=succeeded["executionArn"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mediaflow.recovery import redrive_point
+from mediaflow.redrive import redrive_point
 
 DEFINITION = {
     "StartAt": "Record",
