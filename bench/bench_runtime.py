@@ -5,10 +5,11 @@ uploads at once: small JPEGs made from scikit-image's photographs, each one diff
 is its own job). It prints:
 
 - jobs per minute, first upload to last job finished;
-- the runtime's overhead per state: the executions' wall time minus the handlers' time (the
-  workers' REPORT durations), over the states entered. With N jobs sharing a few workers this
-  also counts waiting for a free worker, so it is an upper bound at large N; N=1 jobs one
-  after another (`--sequential`) isolate the engine;
+- the runtime's overhead per state: each execution's wall time minus the time a Lambda
+  invocation of it was running (from its history, parallel branches counted once), over the
+  states entered. With N jobs sharing a few workers this also counts waiting for a free
+  worker, so it is an upper bound at large N; jobs one after another (`--sequential`)
+  isolate the engine;
 - the engine's CPU seconds per job (this process: moto, the routing, the store) against the
   workers' (the handlers), and the engine's share;
 - peak RSS of the engine and of every worker, and the engine's memory per job.
@@ -69,6 +70,26 @@ def _seconds(start: Any, stop: Any) -> float:
     return (parse(stop) - parse(start)).total_seconds()
 
 
+def _covered_seconds(history: list[dict[str, Any]]) -> float:
+    """Wall time during which at least one Lambda invocation of the execution was running
+    (LambdaFunctionStarted to its end): parallel branches counted once."""
+    intervals, open_at = [], []
+    for event in history:
+        if event["type"] == "LambdaFunctionStarted":
+            open_at.append(event["timestamp"])
+        elif event["type"] in ("LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut") and open_at:
+            intervals.append((open_at.pop(0), event["timestamp"]))
+    covered, end = 0.0, None
+    for start, stop in sorted(intervals):
+        if end is None or start > end:
+            covered += _seconds(start, stop)
+            end = stop
+        elif stop > end:
+            covered += _seconds(end, stop)
+            end = stop
+    return covered
+
+
 def run(count: int, sequential: bool = False) -> dict[str, Any]:
     photos = small_photos(count)
     with tempfile.TemporaryDirectory() as tmp, LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
@@ -104,20 +125,22 @@ def run(count: int, sequential: bool = False) -> dict[str, Any]:
         handler_seconds = (
             sum(v[1] for v in stack.runtime.billed_by_function().values()) - sum(billed_before.values())
         ) / 1000
-        execution_seconds, states = 0.0, 0
+        execution_seconds, lambda_seconds, states = 0.0, 0.0, 0
         for arn in arns:
             described = sfn.describe_execution(executionArn=arn)
-            if described["name"] and "warm-up" in described["input"]:
+            if "warm-up" in described["input"]:
                 continue
             execution_seconds += _seconds(described["startDate"], described["stopDate"])
             history = stack.execution_history(arn)
             states += sum(1 for event in history if event["type"].endswith("StateEntered"))
+            lambda_seconds += _covered_seconds(history)
         peaks = stack.runtime.peak_rss_mb()
         engine_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "jobs": count,
         "jobs_per_minute": count / wall * 60,
-        "overhead_ms_per_state": (execution_seconds - handler_seconds) / max(1, states) * 1000,
+        "overhead_ms_per_state": (execution_seconds - lambda_seconds) / max(1, states) * 1000,
+        "handler_seconds_per_job": handler_seconds / count,
         "states_per_job": states / count,
         "engine_cpu_per_job": engine_cpu / count,
         "worker_cpu_per_job": worker_cpu / count,
