@@ -39,6 +39,14 @@ def ensure_port_free(host: str, port: int, option: str) -> int:
     return port
 
 
+class _KeepAliveRequestHandler(MotoRequestHandler):
+    """HTTP/1.1: a client's connection serves many requests. moto's server speaks HTTP/1.0 and
+    closes each one, so every AWS call (the engine's own Task calls included) paid a new TCP
+    connection (bench/bench_runtime.py)."""
+
+    protocol_version = "HTTP/1.1"
+
+
 class _GuardedMotoServer(ThreadedMotoServer):
     """moto's threaded server with its WSGI app behind a RequestGuard."""
 
@@ -48,7 +56,7 @@ class _GuardedMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         app = GuardedWsgiApp(DomainDispatcherApplication(create_backend_app), self.guard)
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=_KeepAliveRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
 

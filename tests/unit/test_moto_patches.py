@@ -428,3 +428,28 @@ def test_redrive_execution_runs_a_failed_execution_again_from_the_failed_state(m
     succeeded = _wait(sfn, sfn.start_execution(stateMachineArn=other, name="done", input="{}")["executionArn"])
     with pytest.raises(ClientError, match="ExecutionNotRedrivable"):
         sfn.redrive_execution(executionArn=succeeded["executionArn"])
+
+
+def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from moto import backends as moto_backends
+
+    listings: list[str] = []
+    original_listdir = os.listdir
+
+    def counting_listdir(path: str) -> list[str]:
+        listings.append(path)
+        return original_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    for _ in range(3):
+        assert "s3" in moto_patches.original_list_of_moto_modules()
+    assert len(listings) == 3, "the bug: the package folder is listed at every request"
+
+    listings.clear()
+    moto_patches._moto_modules.cache_clear()
+    monkeypatch.setattr(moto_backends, "list_of_moto_modules", moto_patches._moto_modules)
+    for _ in range(3):
+        assert "s3" in moto_backends.list_of_moto_modules()
+    assert len(listings) == 1
