@@ -644,10 +644,10 @@ def _persisted_publish_history_event(self: Any, **event: Any) -> None:
 
 def _persisted_terminated(self: Any) -> None:
     original_terminated(self)
-    execution = self.execution
-    if _store is not None:
+    execution, store = self.execution, _store
+    if store is not None:
         output = json.dumps(execution.output) if execution.output is not None else None
-        _store.finish_execution(
+        store.finish_execution(
             execution.exec_arn,
             execution.exec_status.value,
             _iso(execution.stop_date),
@@ -655,6 +655,10 @@ def _persisted_terminated(self: Any) -> None:
             execution.error,
             execution.cause,
         )
+        # The finished execution's whole evaluation environment (its history, states, context)
+        # would stay in memory for as long as the runtime runs; its history is in the store.
+        arn = execution.exec_arn
+        execution.exec_worker = _StoredHistory(lambda: store.events(arn))
 
 
 def persist_to(store: StateStore | None) -> None:
@@ -735,16 +739,18 @@ def _execution_logic(self: Any) -> None:
 class _StoredHistory:
     """Stands in for a finished execution's worker: moto reads the history through it."""
 
-    def __init__(self, events: list[dict[str, Any]]) -> None:
+    def __init__(self, events: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]) -> None:
         self.env = self
         self.event_manager = self
         self._events = events
 
     def get_event_history(self) -> list[dict[str, Any]]:
-        return list(self._events)
+        return self._events() if callable(self._events) else list(self._events)
 
 
-def restore_execution(stored: StoredExecution, events: list[dict[str, Any]]) -> None:
+def restore_execution(
+    stored: StoredExecution, events: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]
+) -> None:
     """Put a finished execution back, as DescribeExecution, ListExecutions and
     GetExecutionHistory showed it before the restart."""
     arn = parse_arn(stored.state_machine_arn)

@@ -141,11 +141,10 @@ def restore_and_recover(store: StateStore, jobs_table: str, upload_prefix: str) 
         recovered.items = restore_items(store)
         interrupted = []
         for stored in store.executions():
-            events = store.events(stored.arn)
             if stored.status == EXECUTION_RUNNING:
-                interrupted.append((stored, events))
-            else:
-                moto_patches.restore_execution(stored, events)
+                interrupted.append((stored, store.events(stored.arn)))
+            else:  # its history is read from the store when asked for, not held in memory
+                moto_patches.restore_execution(stored, lambda arn=stored.arn: store.events(arn))
                 recovered.executions += 1
     finally:
         moto_patches.persist_to(store)

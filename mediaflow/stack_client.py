@@ -84,16 +84,20 @@ class StackClient:
         return key, s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
 
     def executions_for(self, key: str, etag: str | None = None) -> list[dict[str, Any]]:
-        """Executions whose input event names this object, oldest first."""
+        """Executions whose input event names this object, oldest first.
+
+        Each execution is described once to learn its object (an input never changes); a poll
+        after that is one ListExecutions plus a DescribeExecution per match, however many
+        executions a long-lived state dir holds."""
         sfn = self.client("stepfunctions")
         found = []
         paginator = sfn.get_paginator("list_executions")
         for page in paginator.paginate(stateMachineArn=self.state_machine_arn):
             for execution in page["executions"]:
-                described = sfn.describe_execution(executionArn=execution["executionArn"])
-                job = self._job_of(described)
+                arn = execution["executionArn"]
+                job = self._job_by_execution.get(arn) or self._job_of(sfn.describe_execution(executionArn=arn))
                 if job["key"] == key and (etag is None or job["etag"] == etag):
-                    found.append(described)
+                    found.append(sfn.describe_execution(executionArn=arn))
         return sorted(found, key=lambda e: e["startDate"])
 
     def wait_for_execution(
