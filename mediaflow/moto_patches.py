@@ -22,9 +22,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+import boto3
 import moto
+from botocore.config import Config as BotoConfig
 from moto import backends as moto_backends
 from moto.awslambda import models as lambda_models
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
@@ -223,10 +226,44 @@ def deliver_email_to(sink: EmailSink) -> None:
 # -- Step Functions engine ----------------------------------------------------------------
 
 
+# The engine's own DynamoDB and SNS calls (RecordJob, RecordSuccess, NotifySuccess, ...) are
+# answered in this process by the same moto backends the server uses, instead of through an
+# HTTP round trip to it. Clients outside (the AWS CLI, boto3, the page, the handlers) keep the
+# wire protocol.
+IN_PROCESS_SERVICES = frozenset({"dynamodb", "sns"})
+
+
+class _InProcess(BotocoreStubber):
+    """moto's in-process dispatcher (what mock_aws uses), always on, for one client."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled = True
+        self.served = 0
+
+    def __call__(self, event_name: str, request: Any, **kwargs: Any) -> Any:
+        response = super().__call__(event_name, request, **kwargs)
+        if response is None:  # never let an engine call leave for the real AWS endpoint
+            raise RuntimeError(f"the local engine cannot serve {request.method} {request.url} in process")
+        self.served += 1
+        return response
+
+
 @cache
 def _cached_boto_client(region: str, service: str, port: str, intercepted: bool) -> Any:
     # Keyed on the port and on whether moto's in-process mock is active, because the client's
     # endpoint depends on both.
+    if service in IN_PROCESS_SERVICES and not intercepted:
+        # As moto builds its clients, but for AWS's own endpoint, which the dispatcher recognises.
+        client = boto3.client(
+            service,
+            region_name=region,
+            aws_access_key_id="ak",
+            aws_secret_access_key="sk",
+            config=BotoConfig(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+        )
+        client.meta.events.register_first("before-send", _InProcess())
+        return client
     return original_boto_client_for(region=region, service=service)
 
 

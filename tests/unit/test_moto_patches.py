@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -453,3 +454,41 @@ def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> 
     for _ in range(3):
         assert "s3" in moto_backends.list_of_moto_modules()
     assert len(listings) == 1
+
+
+def test_the_engines_dynamodb_and_sns_calls_are_served_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug (performance): every DynamoDB or SNS Task is an HTTP round trip from the engine to
+    moto's own server, in the same process. With the patch the same backends answer in process,
+    so the call works with no server listening at all."""
+    from botocore.exceptions import EndpointConnectionError
+
+    monkeypatch.setenv("MOTO_PORT", str(_unused_port()))
+    moto_patches._cached_boto_client.cache_clear()
+    over_http = moto_patches.original_boto_client_for(region=REGION, service="dynamodb")
+    with pytest.raises(EndpointConnectionError):  # nobody listens: it went over HTTP
+        over_http.list_tables()
+
+    in_process = moto_patches._cached_boto_client(REGION, "dynamodb", "unused", False)
+    name = f"in-process-{uuid.uuid4().hex[:8]}"
+    in_process.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        in_process.put_item(TableName=name, Item={"k": {"S": "1"}})
+        assert in_process.get_item(TableName=name, Key={"k": {"S": "1"}})["Item"] == {"k": {"S": "1"}}
+        topic = moto_patches._cached_boto_client(REGION, "sns", "unused", False).create_topic(Name=name)
+        assert topic["TopicArn"].endswith(f":{name}")
+    finally:
+        in_process.delete_table(TableName=name)
+        moto_patches._cached_boto_client.cache_clear()
+
+
+def _unused_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
