@@ -226,16 +226,16 @@ class FunctionPool:
         # 2025-08).
         self.billed_ms: list[float] = []
 
-    def peak_rss_mb(self) -> list[float]:
+    def _live_pids(self) -> list[int]:
         with self._lock:
-            pids = [worker.process.pid for worker in self._all if worker.process.is_alive()]
-        return [peak for peak in map(_peak_rss_mb, pids) if peak is not None]
+            return [worker.process.pid for worker in self._all if worker.process.is_alive()]
+
+    def peak_rss_mb(self) -> list[float]:
+        return [peak for peak in map(_peak_rss_mb, self._live_pids()) if peak is not None]
 
     def cpu_seconds(self) -> float:
         """User + system CPU the live workers have used (Linux /proc/<pid>/stat)."""
-        with self._lock:
-            pids = [worker.process.pid for worker in self._all if worker.process.is_alive()]
-        return sum(_cpu_seconds(pid) for pid in pids)
+        return sum(_cpu_seconds(pid) for pid in self._live_pids())
 
     def _acquire(self) -> _Worker:
         with self._lock:

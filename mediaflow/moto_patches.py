@@ -239,13 +239,11 @@ class _InProcess(BotocoreStubber):
     def __init__(self) -> None:
         super().__init__()
         self.enabled = True
-        self.served = 0
 
     def __call__(self, event_name: str, request: Any, **kwargs: Any) -> Any:
         response = super().__call__(event_name, request, **kwargs)
         if response is None:  # never let an engine call leave for the real AWS endpoint
             raise RuntimeError(f"the local engine cannot serve {request.method} {request.url} in process")
-        self.served += 1
         return response
 
 
@@ -736,10 +734,30 @@ class Redrive:
 _redrives: dict[str, Redrive] = {}
 
 
-def redrive_next_start(execution_arn: str, redrive: Redrive) -> None:
-    """The next StartExecution of `execution_arn` is this redrive, not a fresh start."""
-    _run_redrives_from_their_state()
-    _redrives[execution_arn] = redrive
+def run_again(
+    execution_arn: str,
+    state_machine_arn: str,
+    name: str,
+    execution_input: str,
+    start_date: datetime,
+    events: list[dict[str, Any]],
+) -> str:
+    """Start `execution_arn` again as a redrive, from the state its history says did not finish
+    (mediaflow/redrive.py); returns that state. With no event recorded it had not begun: it
+    simply starts, with the same name and input. The execution must not be in moto's list."""
+    from mediaflow.redrive import redrive_point
+
+    arn = parse_arn(state_machine_arn)
+    backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
+    definition = json.loads(backend.describe_state_machine(state_machine_arn).definition)
+    state, state_input = redrive_point(definition, events, json.loads(execution_input))
+    if events:
+        count = 1 + sum(1 for event in events if event["type"] == HistoryEventType.ExecutionRedriven)
+        _run_redrives_from_their_state()
+        _redrives[execution_arn] = Redrive(state, state_input, events, iso_timestamp(start_date), count)
+    execution = backend.start_execution(state_machine_arn, name=name, execution_input=execution_input)
+    execution.start_date = start_date
+    return state
 
 
 def _run_redrives_from_their_state() -> None:
@@ -776,20 +794,15 @@ def _execution_logic(self: Any) -> None:
 class _StoredHistory:
     """Stands in for a finished execution's worker: moto reads the history through it."""
 
-    def __init__(self, events: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]) -> None:
+    def __init__(self, events: Callable[[], list[dict[str, Any]]]) -> None:
         self.env = self
         self.event_manager = self
-        self._events = events
-
-    def get_event_history(self) -> list[dict[str, Any]]:
-        return self._events() if callable(self._events) else list(self._events)
+        self.get_event_history = events
 
 
-def restore_execution(
-    stored: StoredExecution, events: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]
-) -> None:
+def restore_execution(stored: StoredExecution, events: Callable[[], list[dict[str, Any]]]) -> None:
     """Put a finished execution back, as DescribeExecution, ListExecutions and
-    GetExecutionHistory showed it before the restart."""
+    GetExecutionHistory showed it before the restart; `events` reads its history when asked."""
     arn = parse_arn(stored.state_machine_arn)
     backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
     state_machine = backend.describe_state_machine(stored.state_machine_arn)
@@ -801,13 +814,13 @@ def restore_execution(
         account_id=arn.account,
         region_name=arn.region,
         state_machine=state_machine,
-        start_date=datetime.fromisoformat(stored.start_date.replace("Z", "+00:00")),
+        start_date=datetime.fromisoformat(stored.start_date),
         cloud_watch_logging_session=None,
         activity_store={},
         input_data=stored.input,
     )
     execution.exec_status = ExecutionStatus(stored.status)
-    execution.stop_date = datetime.fromisoformat(stored.stop_date.replace("Z", "+00:00")) if stored.stop_date else None
+    execution.stop_date = datetime.fromisoformat(stored.stop_date) if stored.stop_date else None
     execution.output = json.loads(stored.output) if stored.output else None
     execution.error, execution.cause = stored.error, stored.cause
     execution.exec_worker = _StoredHistory(events)
@@ -854,8 +867,6 @@ REDRIVABLE = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.T
 def redrive_execution(backend: Any, execution_arn: str) -> datetime:
     """Run a FAILED, ABORTED or TIMED_OUT execution again from the state that did not finish,
     as AWS does: same ARN, name, input and start date; the history continues."""
-    from mediaflow.redrive import redrive_point
-
     execution = backend.describe_execution(execution_arn)
     if execution.exec_status not in REDRIVABLE:
         raise ExecutionNotRedrivable(
@@ -864,17 +875,17 @@ def redrive_execution(backend: Any, execution_arn: str) -> datetime:
         )
     events = [dict(event) for event in execution.to_history_output()["events"]]
     state_machine = backend._get_state_machine_for_execution(execution_arn)
-    state, state_input = redrive_point(json.loads(state_machine.definition), events, execution.input_data)
-    count = 1 + sum(1 for event in events if event["type"] == HistoryEventType.ExecutionRedriven)
-    start = execution.start_date
     state_machine.executions.remove(execution)
     if _store is not None:
         _store.reopen_execution(execution_arn)  # RUNNING again, across a restart too
-    redrive_next_start(execution_arn, Redrive(state, state_input, events, iso_timestamp(start), count))
-    redriven = backend.start_execution(
-        state_machine.arn, name=execution.name, execution_input=json.dumps(execution.input_data)
+    run_again(
+        execution_arn,
+        state_machine.arn,
+        execution.name,
+        json.dumps(execution.input_data),
+        execution.start_date,
+        events,
     )
-    redriven.start_date = start
     return datetime.now(UTC)
 
 

@@ -21,19 +21,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-from urllib.parse import unquote_plus
 
 from moto.dynamodb.models import dynamodb_backends
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from mediaflow import moto_patches
-from mediaflow.redrive import redrive_point
-from mediaflow.state_store import StateStore, StoredExecution
+from mediaflow.state_store import StateStore
 from mediaflow.template import ACCOUNT_ID, REGION
-from mediaflow_shared.contract.job import job_id_for
+from mediaflow_shared.contract.job import job_from_event, job_id_for
 from mediaflow_shared.contract.record import EXECUTION_RUNNING
 
 
@@ -49,10 +45,6 @@ class Recovered:
         return len(self.lines)
 
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def restore_objects(store: StateStore) -> int:
     backend = s3_backends[ACCOUNT_ID]["aws"]
     count = 0
@@ -65,7 +57,7 @@ def restore_objects(store: StateStore) -> int:
         key.set_metadata(dict(stored.metadata), replace=True)
         if stored.version_id:
             key._version_id = stored.version_id
-        key.last_modified = _parse_time(stored.last_modified)
+        key.last_modified = datetime.fromisoformat(stored.last_modified)
         count += 1
     return count
 
@@ -79,31 +71,13 @@ def restore_items(store: StateStore) -> int:
     return count
 
 
-def _definition(state_machine_arn: str) -> dict[str, Any]:
-    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
-    return json.loads(backend.describe_state_machine(state_machine_arn).definition)
-
-
-def redrive(stored: StoredExecution, events: list[dict[str, Any]]) -> str:
-    """Run an interrupted execution again from where it stopped; returns the state it resumes at."""
-    state, state_input = redrive_point(_definition(stored.state_machine_arn), events, json.loads(stored.input))
-    previous = sum(1 for event in events if event["type"] == "ExecutionRedriven")
-    if events:  # with no event recorded, it had not begun: it simply starts (same name, same input)
-        moto_patches.redrive_next_start(
-            stored.arn, moto_patches.Redrive(state, state_input, events, stored.start_date, previous + 1)
-        )
-    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
-    execution = backend.start_execution(stored.state_machine_arn, name=stored.name, execution_input=stored.input)
-    execution.start_date = _parse_time(stored.start_date)
-    return state
-
-
 def _upload_of(execution_input: str) -> tuple[str, str, str] | None:
-    detail = json.loads(execution_input).get("detail", {})
-    obj = detail.get("object", {})
-    if "key" not in obj:
+    """(bucket, key, etag) of the upload an execution's input event names, as the job contract reads it."""
+    try:
+        job = job_from_event(json.loads(execution_input), "", "")
+    except (KeyError, TypeError, AttributeError):  # not an S3 "Object Created" event
         return None
-    return detail.get("bucket", {}).get("name", ""), unquote_plus(obj["key"]), obj.get("etag", "")
+    return job["bucket"], job["key"], job["etag"]
 
 
 def restart_unstarted_uploads(
@@ -140,7 +114,8 @@ def restore_and_recover(store: StateStore, jobs_table: str, upload_prefix: str) 
         recovered.objects = restore_objects(store)
         recovered.items = restore_items(store)
         interrupted = []
-        for stored in store.executions():
+        executions = store.executions()
+        for stored in executions:
             if stored.status == EXECUTION_RUNNING:
                 interrupted.append((stored, store.events(stored.arn)))
             else:  # its history is read from the store when asked for, not held in memory
@@ -148,15 +123,18 @@ def restore_and_recover(store: StateStore, jobs_table: str, upload_prefix: str) 
                 recovered.executions += 1
     finally:
         moto_patches.persist_to(store)
-    started = set()
     for stored, events in interrupted:
         upload = _upload_of(stored.input)
-        if upload:
-            started.add(upload)
-        state = redrive(stored, events)
+        state = moto_patches.run_again(
+            stored.arn,
+            stored.state_machine_arn,
+            stored.name,
+            stored.input,
+            datetime.fromisoformat(stored.start_date),
+            events,
+        )
         what = f"s3://{upload[0]}/{upload[1]}" if upload else stored.name
         recovered.lines.append(f"recovered job for {what}: execution {stored.name} redriven from {state}")
-    recovered.lines += restart_unstarted_uploads(
-        store, jobs_table, upload_prefix, started | {u for s in store.executions() if (u := _upload_of(s.input))}
-    )
+    started = {upload for stored in executions if (upload := _upload_of(stored.input))}
+    recovered.lines += restart_unstarted_uploads(store, jobs_table, upload_prefix, started)
     return recovered
