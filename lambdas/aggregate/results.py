@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -25,6 +27,37 @@ def label_summary(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
 SEGMENTS_IN_SUMMARY = 5  # the email lists this many timeline segments; results.json has them all
 
 
+@dataclass
+class Run:
+    """A stretch of consecutive sampled frames in which something is present."""
+
+    key: str
+    first: dict[str, Any]  # the frame it starts in
+    last: dict[str, Any]  # the frame it ends in
+    frames: int = 0
+    best: float = 0.0  # its best confidence
+
+
+def presence_runs(frames: list[dict[str, Any]], present: Callable[[dict[str, Any]], dict[str, float]]) -> list[Run]:
+    """The runs of each key `present(frame)` reports ({key: confidence}), frames taken in order."""
+    runs: list[Run] = []
+    open_runs: dict[str, Run] = {}
+    for frame in sorted(frames, key=lambda f: f["index"]):
+        found = present(frame)
+        runs += [open_runs.pop(key) for key in [k for k in open_runs if k not in found]]
+        for key, confidence in found.items():
+            run = open_runs.setdefault(key, Run(key, frame, frame))
+            run.last, run.frames, run.best = frame, run.frames + 1, max(run.best, confidence)
+    return runs + list(open_runs.values())
+
+
+def _labels_in(frame: dict[str, Any]) -> dict[str, float]:
+    present: dict[str, float] = {}
+    for detection in frame["detections"]:
+        present[detection["label"]] = max(present.get(detection["label"], 0.0), detection["confidence"])
+    return present
+
+
 def timeline(
     frames: list[dict[str, Any]], sample_interval: float, duration: float | None = None
 ) -> list[dict[str, Any]]:
@@ -34,31 +67,16 @@ def timeline(
     interval (the label is taken to persist until the next sample shows otherwise), but never
     past the end of the video."""
     end_of_video = duration if duration else float("inf")
-    segments: list[dict[str, Any]] = []
-    open_segments: dict[str, dict[str, Any]] = {}
-    ordered = sorted(frames, key=lambda f: f["index"])
-    for position, frame in enumerate(ordered):
-        present: dict[str, float] = {}
-        for detection in frame["detections"]:
-            present[detection["label"]] = max(present.get(detection["label"], 0.0), detection["confidence"])
-        for label in list(open_segments):
-            if label not in present:
-                segments.append(open_segments.pop(label))
-        for label, confidence in present.items():
-            segment = open_segments.get(label)
-            if segment is None:
-                segment = open_segments[label] = {
-                    "label": label,
-                    "start": frame["time"],
-                    "end": frame["time"],
-                    "frames": 0,
-                    "bestConfidence": 0.0,
-                }
-            segment["end"] = round(min(frame["time"] + sample_interval, end_of_video), 3)
-            segment["frames"] += 1
-            segment["bestConfidence"] = max(segment["bestConfidence"], confidence)
-        if position == len(ordered) - 1:
-            segments.extend(open_segments.values())
+    segments = [
+        {
+            "label": run.key,
+            "start": run.first["time"],
+            "end": round(min(run.last["time"] + sample_interval, end_of_video), 3),
+            "frames": run.frames,
+            "bestConfidence": run.best,
+        }
+        for run in presence_runs(frames, _labels_in)
+    ]
     return sorted(segments, key=lambda s: (s["start"], s["label"]))
 
 
