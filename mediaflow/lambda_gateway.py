@@ -84,6 +84,7 @@ def apply_quotas(payload: bytes, result: InvocationResult) -> InvocationResult:
 class LambdaGateway:
     def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
+        self._outer: LambdaGateway | None = None
 
     def handle(self, request: Any, **_: Any) -> AWSResponse | None:
         match = _INVOKE_PATH.search(request.url)
@@ -118,13 +119,15 @@ class LambdaGateway:
         """Make this gateway answer Invoke calls made through the default boto3 session,
         the one moto's engine builds its clients from."""
         global _active
-        _active = self
+        self._outer, _active = _active, self
         _register_dispatcher()
 
     def uninstall(self) -> None:
+        """Hand the calls back to the gateway this one replaced (a stack started inside another's
+        lifetime, as the tests' second stack is), or to nobody."""
         global _active
         if _active is self:
-            _active = None
+            _active = self._outer
 
 
 _active: LambdaGateway | None = None

@@ -216,11 +216,13 @@ def _subscription_publish(
     original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
 
 
-def deliver_email_to(sink: EmailSink) -> None:
+def deliver_email_to(sink: EmailSink) -> EmailSink | None:
+    """Deliver email subscriptions' messages to `sink`; returns the sink it replaces."""
     global _email_sink
-    _email_sink = sink
+    previous, _email_sink = _email_sink, sink
     if _once("sns-email"):
         sns_models.Subscription.publish = _subscription_publish
+    return previous
 
 
 # -- Step Functions engine ----------------------------------------------------------------
@@ -513,19 +515,22 @@ def _lambda_invoke(self: Any, body: Any, request_headers: Any, response_headers:
     return result.payload
 
 
-def serve_lambda_invocations(runner: LambdaRunner | None) -> None:
-    """Route moto's Lambda Invoke to `runner` (None: back to moto's own behaviour)."""
+def serve_lambda_invocations(runner: LambdaRunner | None) -> LambdaRunner | None:
+    """Route moto's Lambda Invoke to `runner` (None: back to moto's own behaviour); returns the
+    runner it replaces, for a stack started inside another's lifetime to hand back on stop."""
     global _lambda_runner
-    _lambda_runner = runner
+    previous, _lambda_runner = _lambda_runner, runner
     if _once("lambda-invoke"):
         lambda_models.LambdaFunction.invoke = _lambda_invoke
+    return previous
 
 
-def apply_all(email_sink: EmailSink) -> None:
+def apply_all(email_sink: EmailSink) -> EmailSink | None:
+    """Every patch; returns the email sink `email_sink` replaces (another stack's, in tests)."""
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"mediaflow's moto patches are written for moto {MOTO_VERSION}, found {moto.__version__}")
     route_events_to_step_functions()
-    deliver_email_to(email_sink)
+    outer_sink = deliver_email_to(email_sink)
     reuse_step_functions_clients()
     context_start_time_as_string()
     silence_engine_repr_dumps()
@@ -535,6 +540,7 @@ def apply_all(email_sink: EmailSink) -> None:
     parse_definitions_once()
     implement_redrive_execution()
     list_services_once()
+    return outer_sink
 
 
 # -- Durable state: write-through to the state store, and redrive after a crash -------------
@@ -696,10 +702,11 @@ def _persisted_terminated(self: Any) -> None:
         execution.exec_worker = _StoredHistory(lambda: store.events(arn))
 
 
-def persist_to(store: StateStore | None) -> None:
-    """Write every S3 object, DynamoDB item and execution event through to `store` (None: stop)."""
+def persist_to(store: StateStore | None) -> StateStore | None:
+    """Write every S3 object, DynamoDB item and execution event through to `store` (None: stop);
+    returns the store it replaces."""
     global _store
-    _store = store
+    previous, _store = _store, store
     if _once("durable-state"):
         global _put_object_before_persistence
         _put_object_before_persistence = s3_models.S3Backend.put_object  # with the key-length patch, if applied
@@ -716,6 +723,7 @@ def persist_to(store: StateStore | None) -> None:
         sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
         sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
     _run_redrives_from_their_state()
+    return previous
 
 
 # A redrive, as AWS's RedriveExecution does it: the same execution (ARN, name, input, start

@@ -59,6 +59,10 @@ class LocalStack(StackClient):
             StateStore.wipe(state_dir)
         self.store = StateStore(state_dir)  # IncompatibleStateDir: refused before anything starts
         self.recovered = Recovered()
+        # What another stack in this process had installed, handed back on stop.
+        self._outer_store: StateStore | None = None
+        self._outer_runner: moto_patches.LambdaRunner | None = None
+        self._outer_sink: moto_patches.EmailSink | None = None
         self.outbox = EmailOutbox(state_dir / "outbox", self.settings.smtp)
         self.log_dir = state_dir / "logs"
         self.runtime: LambdaRuntime | None = None
@@ -70,12 +74,12 @@ class LocalStack(StackClient):
 
     def start(self) -> LocalStack:
         route_runtime_logs(self.log_dir / "runtime.log")
-        moto_patches.apply_all(self.outbox.deliver)
-        moto_patches.persist_to(self.store)
+        self._outer_sink = moto_patches.apply_all(self.outbox.deliver)
+        self._outer_store = moto_patches.persist_to(self.store)
         self.emulator.start()
         functions = Deployer(self.template, self.client, self.lambda_environment(), self.settings.page_url).deploy()
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.workers_per_function)
-        moto_patches.serve_lambda_invocations(self.runtime.invoke)
+        self._outer_runner = moto_patches.serve_lambda_invocations(self.runtime.invoke)
         self.log_shipper = LogShipper(
             lambda: self.client("logs"), {self.log_dir / f"{spec.logical_id}.log": spec.name for spec in functions}
         )
@@ -94,12 +98,14 @@ class LocalStack(StackClient):
         if self.gateway:
             self.gateway.uninstall()
         if self.runtime:
-            moto_patches.serve_lambda_invocations(None)
+            moto_patches.serve_lambda_invocations(self._outer_runner)
             self.runtime.close()
         if self.log_shipper:
             self.log_shipper.stop()
         self.emulator.stop()
-        moto_patches.persist_to(None)
+        moto_patches.persist_to(self._outer_store)
+        if self._outer_sink is not None:
+            moto_patches.deliver_email_to(self._outer_sink)
         self.store.close()
 
     def __enter__(self) -> LocalStack:

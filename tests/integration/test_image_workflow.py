@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from mediaflow.samples import portrait_with_orientation_6
-from mediaflow.stack import LocalStack
+from mediaflow.stack import LocalStack, StackSettings
 from tests.integration.jobs import emails_about, run_upload
 from tests.text_eval import samples as text_samples
 
@@ -161,3 +161,19 @@ def test_a_photo_of_a_notice_gets_its_objects_and_its_text(stack: LocalStack) ->
     assert results["text"]["detections"][0] == {"Timestamp": 0, "TextDetection": found[0]}
     (email,) = emails_about(stack, run.job["jobId"])
     assert "1 line of text" in email.get_content()
+
+
+def test_a_second_stack_stopping_hands_the_process_back_to_the_first(
+    stack: LocalStack, samples: dict[str, Path], tmp_path: Path
+) -> None:
+    """Lambda serving, the email outbox and the state store are per process; a stack started and
+    stopped inside another's lifetime (as the video tests' second stack is) hands them back."""
+    with LocalStack(StackSettings(state_dir=tmp_path / "second", stack_name="mfsecond")):
+        pass
+    run = run_upload(stack, samples["rocket.jpg"].read_bytes(), "uploads/after the second stack.jpg")
+
+    assert run.status == "SUCCEEDED", run.execution
+    (email,) = emails_about(stack, run.job["jobId"])  # in this stack's outbox, not the second's
+    assert email["X-MediaFlow-Attribute-status"] == "SUCCEEDED"
+    (stored,) = [e for e in stack.store.executions() if e.arn == run.execution["executionArn"]]
+    assert stored.status == "SUCCEEDED", "still written through to this stack's store"
