@@ -54,6 +54,9 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
+from mediaflow.moto_patches import clock, definitions, describe
+from mediaflow.moto_patches import jsonata as jsonata_patches
+
 if TYPE_CHECKING:
     from mediaflow.state_store import StateStore, StoredExecution
 
@@ -540,7 +543,35 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     parse_definitions_once()
     implement_redrive_execution()
     list_services_once()
+    evaluate_jsonata()
+    scale_wait_and_retry()
+    describe_executions_as_aws()
+    check_definitions_as_aws()
     return outer_sink
+
+
+def check_definitions_as_aws() -> None:
+    """InvalidDefinition as AWS words it, loud refusals, a parser safe to share (definitions.py)."""
+    if _once("sfn-definitions"):
+        definitions.apply()
+
+
+def describe_executions_as_aws() -> None:
+    """DescribeExecution: JSON output, inputDetails and the redrive fields (describe.py)."""
+    if _once("sfn-describe"):
+        describe.apply()
+
+
+def scale_wait_and_retry() -> None:
+    """moto sleeps Wait and Retry delays in real time; a time scale shortens them (clock.py)."""
+    if _once("clock"):
+        clock.apply()
+
+
+def evaluate_jsonata() -> None:
+    """moto's JSONata evaluator is a stub that calls None (mediaflow/moto_patches/jsonata.py)."""
+    if _once("jsonata"):
+        jsonata_patches.apply()
 
 
 # -- Durable state: write-through to the state store, and redrive after a crash -------------

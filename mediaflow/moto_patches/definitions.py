@@ -1,0 +1,182 @@
+"""CreateStateMachine's checks, as AWS makes them, and the engine's parser made safe to share.
+
+- moto answers a bad definition with an error whose code is empty (boto3 sees `ClientError ()`),
+  and its message is a Python repr. AWS answers `InvalidDefinition: Invalid State Machine
+  Definition: '…'`.
+- moto accepts JSONPath fields in a JSONata state (and the reverse) and ignores them; AWS refuses
+  the definition.
+- Anything the local runtime cannot run as AWS would is refused here, by name, rather than run
+  silently wrong (`unsupported_features`; docs/local-runtime.md lists them).
+- moto's parser keeps its QueryLanguage scope stack in a class attribute shared by every parse:
+  one definition rejected half-way leaves its scopes behind, and every later parse (MediaFlow's
+  own state machine included) inherits them; parses on two threads interleave on the same list.
+- `"ErrorEquals": ["States.QueryEvaluationError"]` is a parse error in moto (its grammar lacks the
+  name), so a Catch of that error fails the execution with States.Runtime instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.api import InvalidDefinition as ParserInvalidDefinition
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+JSONATA = "JSONata"
+JSONPATH = "JSONPath"
+
+# Fields of one query language that the other does not accept (AWS's "Transforming data with
+# JSONata": the JSONPath fields are replaced by Arguments, Output and expressions in place).
+JSONPATH_ONLY_FIELDS = (
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultPath",
+    "ResultSelector",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+    "Iterator",
+)
+JSONATA_ONLY_FIELDS = ("Output", "Arguments")
+
+
+class InvalidDefinition(JsonRESTError):
+    def __init__(self, reason: str) -> None:
+        super().__init__("InvalidDefinition", f"Invalid State Machine Definition: '{reason}'")
+
+
+def _states(states: dict[str, Any], path: str, language: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Every state with its path in the definition and its query language, nested ones too."""
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        state_path = f"{path}/States/{name}"
+        state_language = state.get("QueryLanguage", language)
+        yield state_path, state, state_language
+        for branch_index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                yield from _states(branch.get("States") or {}, f"{state_path}/Branches[{branch_index}]", state_language)
+        for key in ("ItemProcessor", "Iterator"):
+            processor = state.get(key)
+            if isinstance(processor, dict):
+                yield from _states(processor.get("States") or {}, f"{state_path}/{key}", state_language)
+
+
+def _choices(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [rule for rule in state.get("Choices") or [] if isinstance(rule, dict)]
+
+
+def query_language_errors(definition: dict[str, Any]) -> list[str]:
+    language = definition.get("QueryLanguage", JSONPATH)
+    errors = []
+    for path, state, state_language in _states(definition.get("States") or {}, "", language):
+        if state_language == JSONATA:
+            wrong = [field for field in JSONPATH_ONLY_FIELDS if field in state]
+            wrong += [
+                f"Choices[{i}]/Variable" for i, rule in enumerate(state.get("Choices") or []) if "Variable" in rule
+            ]
+        else:
+            wrong = [field for field in JSONATA_ONLY_FIELDS if field in state]
+            wrong += [
+                f"Choices[{i}]/Condition" for i, rule in enumerate(state.get("Choices") or []) if "Condition" in rule
+            ]
+        errors += [
+            f"SCHEMA_VALIDATION_FAILED: The field '{field.split('/')[-1]}' is not supported "
+            f"for the {state_language} query language at {path}/{field}"
+            for field in wrong
+        ]
+    return errors
+
+
+def unsupported_features(definition: dict[str, Any]) -> list[str]:
+    """What the local runtime refuses to run, each named; empty when it runs everything."""
+    refusals = []
+    for path, state, _language in _states(
+        definition.get("States") or {}, "", definition.get("QueryLanguage", JSONPATH)
+    ):
+        for feature, present in _UNSUPPORTED.items():
+            if present(state):
+                refusals.append(
+                    f"UNSUPPORTED_FEATURE: {feature} at {path} is not supported by the MediaFlow local runtime"
+                )
+    return refusals
+
+
+def _reader_kind(state: dict[str, Any]) -> str | None:
+    reader = state.get("ItemReader")
+    if not isinstance(reader, dict):
+        return None
+    return str(reader.get("Resource", ""))
+
+
+# feature name -> does this state use it
+_UNSUPPORTED: dict[str, Any] = {}
+
+
+original_validate_definition = parser_models.StepFunctionsParserBackend._validate_definition
+
+
+def _validate_definition(definition: str) -> None:
+    try:
+        parsed = json.loads(definition)
+    except ValueError as error:
+        raise InvalidDefinition(f"INVALID_JSON_DESCRIPTION: {error}") from error
+    if not isinstance(parsed, dict):
+        raise InvalidDefinition("SCHEMA_VALIDATION_FAILED: the definition must be a JSON object")
+    errors = query_language_errors(parsed) + unsupported_features(parsed)
+    if errors:
+        raise InvalidDefinition("\n".join(errors))
+    try:
+        original_validate_definition(definition)
+    except ParserInvalidDefinition as error:
+        raise InvalidDefinition(str(error.message).split(" in definition '")[0]) from error
+
+
+# -- The parser ---------------------------------------------------------------------------------
+
+original_preprocessor_init = Preprocessor.__init__
+original_visit_error_name = Preprocessor.visitError_name
+_STATES_ERROR_NAMES = {error_type.to_name(): error_type for error_type in StatesErrorNameType}
+
+
+def _preprocessor_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    original_preprocessor_init(self, *args, **kwargs)
+    self._query_language_per_scope = []  # this parse's own, not the class's
+
+
+def _visit_error_name(self: Any, ctx: Any) -> Any:
+    name = ctx.getText().strip('"')
+    if name in _STATES_ERROR_NAMES:
+        return StatesErrorName(_STATES_ERROR_NAMES[name])
+    if name.startswith("States."):
+        raise ValueError(f"SCHEMA_VALIDATION_FAILED: '{name}' is not a States error name")
+    return original_visit_error_name(self, ctx)
+
+
+def _custom_error_name_init(self: Any, error_name: str | None) -> None:
+    """A States.* name reported at run time (a branch or iteration failing with
+    States.QueryEvaluationError, a Fail state's Error, a Lambda's errorType) is carried on as it is;
+    moto raised a ValueError there, turning every such failure into States.Runtime."""
+    ErrorName.__init__(self, error_name=error_name)
+
+
+def apply() -> None:
+    parser_models.StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)
+    Preprocessor.__init__ = _preprocessor_init
+    Preprocessor.visitError_name = _visit_error_name
+    CustomErrorName.__init__ = _custom_error_name_init
