@@ -54,7 +54,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import clock, definitions, describe
+from mediaflow.moto_patches import clock, definitions, describe, variables
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -569,9 +569,11 @@ def scale_wait_and_retry() -> None:
 
 
 def evaluate_jsonata() -> None:
-    """moto's JSONata evaluator is a stub that calls None (mediaflow/moto_patches/jsonata.py)."""
+    """moto's JSONata evaluator is a stub that calls None (mediaflow/moto_patches/jsonata.py);
+    variables: Output sees the values from before Assign, and the size limits (variables.py)."""
     if _once("jsonata"):
         jsonata_patches.apply()
+        variables.apply()
 
 
 # -- Durable state: write-through to the state store, and redrive after a crash -------------

@@ -23,10 +23,14 @@ from typing import Any
 from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.api import InvalidDefinition as ParserInvalidDefinition
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import is_production, is_terminal
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.parse import preprocessor as preprocessor_module
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 JSONATA = "JSONata"
@@ -175,8 +179,49 @@ def _custom_error_name_init(self: Any, error_name: str | None) -> None:
     ErrorName.__init__(self, error_name=error_name)
 
 
+original_visit_variable_rule = Preprocessor.visitChoice_rule_comparison_variable
+
+
+def _visit_variable_rule(self: Any, ctx: Any) -> Any:
+    """moto builds a JSONPath Choice rule (`"Variable": …`) with its Assign dropped."""
+    rule = original_visit_variable_rule(self, ctx)
+    if rule.assign is None:
+        for child in ctx.children:
+            statement = is_production(child, ASLParser.RULE_comparison_variable_stmt)
+            assign = statement is not None and is_production(statement.children[0], ASLParser.RULE_assign_decl)
+            if assign:
+                rule.assign = self.visit(assign)
+    return rule
+
+
+def _json_string(text: str | None) -> str | None:
+    """A JSON string token's value: its escapes decoded as JSON decodes them."""
+    if text is None or len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text[1:-1]
+
+
+def _inner_string_of(parser_rule_context: Any) -> str | None:
+    """moto stripped the quotes and kept the escapes: `"Assign": {"s": "a \\"q\\""}` stored
+    `a \\"q\\"`, and a state or error name with an escape never matched its own name."""
+    if is_terminal(parser_rule_context, ASLLexer.NULL):
+        return None
+    return _json_string(parser_rule_context.getText())
+
+
+def _from_string_literal(parser_rule_context: Any) -> str | None:
+    """moto decoded escapes as Python literals (`\\/` stayed, a bad escape kept everything)."""
+    return _json_string(parser_rule_context.getText())
+
+
 def apply() -> None:
     parser_models.StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)
     Preprocessor.__init__ = _preprocessor_init
     Preprocessor.visitError_name = _visit_error_name
+    Preprocessor._inner_string_of = staticmethod(_inner_string_of)
+    preprocessor_module.from_string_literal = _from_string_literal
+    Preprocessor.visitChoice_rule_comparison_variable = _visit_variable_rule
     CustomErrorName.__init__ = _custom_error_name_init

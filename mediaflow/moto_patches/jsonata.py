@@ -64,6 +64,8 @@ from moto.stepfunctions.parser.asl.eval import variable_store
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_module
 
+from mediaflow.moto_patches.variables import visible_variables
+
 _compiled = threading.local()
 _UNDEFINED = object()
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -182,15 +184,10 @@ def _error_tail(error: Exception) -> str:
     return str(error)
 
 
-def _variables(env: Any) -> dict[str, Any]:
-    store = env.variable_store
-    return {**store._outer_scope, **store._inner_scope}
-
-
 def evaluate(expression: str, env: Any, field: str | None, with_states: bool = True) -> Any:
     """The value of `expression`; undefined (and any error) fails the state as AWS does."""
     bindings: dict[str, Any] = dict(AWS_FUNCTIONS)
-    bindings.update({name: _bound(value) for name, value in _variables(env).items()})
+    bindings.update({name: _bound(value) for name, value in visible_variables(env.variable_store, field).items()})
     if with_states:
         bindings["states"] = env.states._states_data
     try:
@@ -278,7 +275,8 @@ def _string_jsonata_body(self: Any, env: Any) -> None:
 
 def _variable_sample_body(self: Any, env: Any) -> None:
     """`"x.$": "$name.path"` (JSONPath states) and `$name` in JSONata: variables, no failure on undefined."""
-    bindings: dict[str, Any] = {name: _bound(value) for name, value in _variables(env).items()}
+    variables = visible_variables(env.variable_store, current_field())
+    bindings: dict[str, Any] = {name: _bound(value) for name, value in variables.items()}
     if self.query_language_mode == QueryLanguageMode.JSONata:
         bindings["states"] = env.states._states_data
     env.stack.append(_plain(_compile(self.expression).evaluate(None, bindings)))

@@ -116,14 +116,16 @@ def matches(expected: Any, actual: Any) -> bool:
 def check(sfn: Any, case: Case) -> Outcome:
     outcome = run(sfn, case.definition, case.input)
     expected_status = case.status or ("FAILED" if case.error else "SUCCEEDED")
-    detail = f"{outcome.status} {outcome.error} {outcome.cause} output={outcome.output}"
+    detail = f"{outcome.status} {outcome.error} {outcome.cause} output={str(outcome.output)[:300]}"
     assert outcome.status == expected_status, detail
     if case.error:
         assert outcome.error == case.error, detail
     if case.cause is not None:
         assert case.cause in (outcome.cause or ""), detail
     if expected_status == "SUCCEEDED":
-        assert matches(case.output, outcome.output), f"expected {case.output!r}, got {outcome.output!r}"
+        assert matches(case.output, outcome.output), (
+            f"expected {str(case.output)[:300]}, got {str(outcome.output)[:300]}"
+        )
     if case.events is not None:
         assert outcome.event_types == case.events, outcome.event_types
     return outcome
