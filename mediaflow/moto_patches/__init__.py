@@ -54,7 +54,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import clock, definitions, describe, variables
+from mediaflow.moto_patches import clock, definitions, describe, intrinsics, variables
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -547,7 +547,14 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     scale_wait_and_retry()
     describe_executions_as_aws()
     check_definitions_as_aws()
+    intrinsics_as_aws()
     return outer_sink
+
+
+def intrinsics_as_aws() -> None:
+    """Float and null arguments, States.Format's escapes, States.IntrinsicFailure (intrinsics.py)."""
+    if _once("sfn-intrinsics"):
+        intrinsics.apply()
 
 
 def check_definitions_as_aws() -> None:

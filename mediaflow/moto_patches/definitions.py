@@ -30,7 +30,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringIntrinsicFunction
 from moto.stepfunctions.parser.asl.parse import preprocessor as preprocessor_module
+from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 JSONATA = "JSONata"
@@ -217,11 +219,20 @@ def _from_string_literal(parser_rule_context: Any) -> str | None:
     return _json_string(parser_rule_context.getText())
 
 
+def _visit_intrinsic_function(self: Any, ctx: Any) -> StringIntrinsicFunction:
+    """The intrinsic call as the JSON string says it (moto parsed the raw JSON text, so the
+    documented `\\{`, `\\}` and `\\'` escapes reached the intrinsic parser doubled)."""
+    derivation = _json_string(ctx.STRINGINTRINSICFUNC().getText())
+    function, _ = IntrinsicParser.parse(derivation)
+    return StringIntrinsicFunction(intrinsic_function_derivation=derivation, function=function)
+
+
 def apply() -> None:
     parser_models.StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)
     Preprocessor.__init__ = _preprocessor_init
     Preprocessor.visitError_name = _visit_error_name
     Preprocessor._inner_string_of = staticmethod(_inner_string_of)
+    Preprocessor.visitString_intrinsic_function = _visit_intrinsic_function
     preprocessor_module.from_string_literal = _from_string_literal
     Preprocessor.visitChoice_rule_comparison_variable = _visit_variable_rule
     CustomErrorName.__init__ = _custom_error_name_init
