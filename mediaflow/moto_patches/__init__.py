@@ -54,7 +54,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import clock, definitions, describe, intrinsics, variables
+from mediaflow.moto_patches import clock, definitions, describe, intrinsics, paths, variables
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -548,7 +548,14 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     describe_executions_as_aws()
     check_definitions_as_aws()
     intrinsics_as_aws()
+    paths_as_aws()
     return outer_sink
+
+
+def paths_as_aws() -> None:
+    """Definite paths give a value, not a list; States.NoChoiceMatched (paths.py)."""
+    if _once("sfn-paths"):
+        paths.apply()
 
 
 def intrinsics_as_aws() -> None:

@@ -109,6 +109,51 @@ def query_language_errors(definition: dict[str, Any]) -> list[str]:
     return errors
 
 
+def _transitions(state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    yield "Next", state.get("Next")
+    yield "Default", state.get("Default")
+    for index, rule in enumerate(_choices(state)):
+        yield f"Choices[{index}]/Next", rule.get("Next")
+    for index, catcher in enumerate(state.get("Catch") or []):
+        if isinstance(catcher, dict):
+            yield f"Catch[{index}]/Next", catcher.get("Next")
+
+
+def _machines(machine: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The definition and every nested state machine (Parallel branches, Map processors)."""
+    yield path, machine
+    for name, state in (machine.get("States") or {}).items():
+        if not isinstance(state, dict):
+            continue
+        for index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                yield from _machines(branch, f"{path}/States/{name}/Branches[{index}]")
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                yield from _machines(state[key], f"{path}/States/{name}/{key}")
+
+
+def transition_errors(definition: dict[str, Any]) -> list[str]:
+    """Every Next, Default and StartAt must name a state of the same machine."""
+    errors = []
+    for path, machine in _machines(definition, ""):
+        names = set(machine.get("States") or {})
+        if machine.get("StartAt") not in names:
+            errors.append(
+                f"MISSING_TRANSITION_TARGET: Missing 'StartAt' target: {machine.get('StartAt')} at {path}/StartAt"
+            )
+        for name, state in (machine.get("States") or {}).items():
+            if not isinstance(state, dict):
+                continue
+            for field, target in _transitions(state):
+                if target is not None and target not in names:
+                    errors.append(
+                        f"MISSING_TRANSITION_TARGET: Missing '{field.split('/')[-1]}' target: {target} "
+                        f"at {path}/States/{name}/{field}"
+                    )
+    return errors
+
+
 def unsupported_features(definition: dict[str, Any]) -> list[str]:
     """What the local runtime refuses to run, each named; empty when it runs everything."""
     refusals = []
@@ -144,7 +189,7 @@ def _validate_definition(definition: str) -> None:
         raise InvalidDefinition(f"INVALID_JSON_DESCRIPTION: {error}") from error
     if not isinstance(parsed, dict):
         raise InvalidDefinition("SCHEMA_VALIDATION_FAILED: the definition must be a JSON object")
-    errors = query_language_errors(parsed) + unsupported_features(parsed)
+    errors = query_language_errors(parsed) + transition_errors(parsed) + unsupported_features(parsed)
     if errors:
         raise InvalidDefinition("\n".join(errors))
     try:
@@ -223,6 +268,8 @@ def _visit_intrinsic_function(self: Any, ctx: Any) -> StringIntrinsicFunction:
     """The intrinsic call as the JSON string says it (moto parsed the raw JSON text, so the
     documented `\\{`, `\\}` and `\\'` escapes reached the intrinsic parser doubled)."""
     derivation = _json_string(ctx.STRINGINTRINSICFUNC().getText())
+    # The intrinsic grammar takes no raw line breaks inside a string: written as escapes again.
+    derivation = derivation.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     function, _ = IntrinsicParser.parse(derivation)
     return StringIntrinsicFunction(intrinsic_function_derivation=derivation, function=function)
 

@@ -34,6 +34,7 @@ CASES = [
         name="format-escapes",
     ),
     intrinsic("States.Format('{}', $.n)", {"n": None}, "null", name="format-null"),
+    intrinsic("States.Format('line one\nline {}', $.n)", {"n": 2}, "line one\nline 2", name="format-newline"),
     intrinsic("States.Format('{} {}', 'one')", {}, error=IF, name="format-too-few-arguments"),
     intrinsic("States.StringToJson($.s)", {"s": '{"number": 20}'}, {"number": 20}),
     intrinsic("States.JsonToString($.o)", {"o": {"name": "Foo", "n": [1, 2.5]}}, '{"name":"Foo","n":[1,2.5]}'),

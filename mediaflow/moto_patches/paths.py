@@ -1,0 +1,87 @@
+"""Reference paths and Choice as the ASL specification defines them.
+
+- A *definite* path (no wildcard, filter, slice, union or `..`) names one value and gives that
+  value; an indefinite one gives a list, empty when nothing matches. moto returned a list for any
+  path that went through an array index: `$.a[0].b` gave `[1]` where AWS gives `1`.
+- A Choice state with no matching rule and no Default fails with States.NoChoiceMatched; moto
+  raised a RuntimeError (States.Runtime).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils import json_path
+
+original_extract_json = json_path.extract_json
+
+_QUOTED = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+_INDEFINITE = re.compile(r"\*|\.\.|\[\s*\?|\[[^\]]*[:,][^\]]*\]")
+
+
+def is_definite(path: str) -> bool:
+    return _INDEFINITE.search(_QUOTED.sub("''", path)) is None
+
+
+def extract_json(path: str, data: Any) -> Any:
+    matches = json_path.parse(path).find(data)
+    if is_definite(path):
+        if not matches:
+            raise json_path.NoSuchJsonPathError(json_path=path, data=data)
+        return matches[0].value
+    return [match.value for match in matches]
+
+
+def _choice_eval_state(self: Any, env: Any) -> None:
+    for rule in self.choices_decl.rules:
+        rule.eval(env)
+        if env.stack.pop() is True:
+            env.stack.append(rule.next_stmt.name)
+            return
+    if self.default_state is None:
+        error = StatesErrorNameType.StatesNoChoiceMatched
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=error),
+                event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(
+                    executionFailedEventDetails=ExecutionFailedEventDetails(
+                        error=error.to_name(),
+                        cause=f"No Choice Rule matched in state '{self.name}' and it has no Default.",
+                    )
+                ),
+            )
+        )
+    env.stack.append(self.default_state.state_name)
+
+
+def apply() -> None:
+    # Modules that imported extract_json by name hold their own reference: replace each.
+    import moto.stepfunctions.parser.asl.component.intrinsic.argument.argument
+    import moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals
+    import moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric
+    import moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators
+    import moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators
+    import moto.stepfunctions.parser.asl.eval.states  # noqa: F401
+
+    json_path.extract_json = extract_json
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if (
+            name.startswith("moto.stepfunctions.parser")
+            and getattr(module, "extract_json", None) is original_extract_json
+        ):
+            module.extract_json = extract_json
+    StateChoice._eval_state = _choice_eval_state
