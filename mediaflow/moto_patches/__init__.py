@@ -54,7 +54,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import clock, definitions, describe, intrinsics, paths, variables
+from mediaflow.moto_patches import clock, definitions, describe, intrinsics, limits, maps, paths, variables
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -549,7 +549,21 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     check_definitions_as_aws()
     intrinsics_as_aws()
     paths_as_aws()
+    distributed_maps_as_aws()
+    enforce_execution_limits()
     return outer_sink
+
+
+def enforce_execution_limits() -> None:
+    """25,000 history events; States.ALL does not catch the terminal errors (limits.py)."""
+    if _once("sfn-limits"):
+        limits.apply()
+
+
+def distributed_maps_as_aws() -> None:
+    """Tolerated failures enforced, ItemBatcher, ResultWriter's files, S3 listings (maps.py)."""
+    if _once("sfn-maps"):
+        maps.apply()
 
 
 def paths_as_aws() -> None:

@@ -102,6 +102,8 @@ def _add_event(
 
 
 def apply() -> None:
+    global original_add_event
+    original_add_event = EventManager.add_event  # whatever is there now: the history limit wraps it too
     time_scale_from_environment()
     retrier_decl.RetrierDecl._eval_body = _retrier_eval_body
     WaitFunction._wait_interval = _wait_interval

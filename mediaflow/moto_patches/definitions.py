@@ -83,6 +83,14 @@ def _states(states: dict[str, Any], path: str, language: str) -> Iterator[tuple[
                 yield from _states(processor.get("States") or {}, f"{state_path}/{key}", state_language)
 
 
+def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, name, state) for every state of the definition, nested ones too."""
+    for path, machine in _machines(definition, ""):
+        for name, state in (machine.get("States") or {}).items():
+            if isinstance(state, dict):
+                yield f"{path}/States/{name}", name, state
+
+
 def _choices(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [rule for rule in state.get("Choices") or [] if isinstance(rule, dict)]
 
@@ -154,6 +162,36 @@ def transition_errors(definition: dict[str, Any]) -> list[str]:
     return errors
 
 
+# (field, lowest, highest) for the numbers AWS's schema bounds; None: unbounded on that side.
+_BOUNDS = (
+    ("ToleratedFailurePercentage", 0, 100),
+    ("ToleratedFailureCount", 0, None),
+    ("MaxConcurrency", 0, None),
+    ("TimeoutSeconds", 1, 99_999_999),
+    ("HeartbeatSeconds", 1, 99_999_999),
+    ("Seconds", 0, 99_999_999),
+)
+
+
+def bound_errors(definition: dict[str, Any]) -> list[str]:
+    errors = []
+    for path, _name, state in walk_states(definition):
+        fields = [(field, state.get(field), low, high) for field, low, high in _BOUNDS]
+        batcher = state.get("ItemBatcher")
+        if isinstance(batcher, dict):
+            fields += [
+                ("ItemBatcher/MaxItemsPerBatch", batcher.get("MaxItemsPerBatch"), 1, None),
+                ("ItemBatcher/MaxInputBytesPerBatch", batcher.get("MaxInputBytesPerBatch"), 1, 262_144),
+            ]
+        for field, value, low, high in fields:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            if value < low or (high is not None and value > high):
+                allowed = f"at least {low}" if high is None else f"between {low} and {high}"
+                errors.append(f"SCHEMA_VALIDATION_FAILED: {field} must be {allowed}, got {value} at {path}/{field}")
+    return errors
+
+
 def unsupported_features(definition: dict[str, Any]) -> list[str]:
     """What the local runtime refuses to run, each named; empty when it runs everything."""
     refusals = []
@@ -175,8 +213,16 @@ def _reader_kind(state: dict[str, Any]) -> str | None:
     return str(reader.get("Resource", ""))
 
 
+def _map_mode(state: dict[str, Any]) -> str:
+    processor = state.get("ItemProcessor") or {}
+    return str((processor.get("ProcessorConfig") or {}).get("Mode", "INLINE"))
+
+
 # feature name -> does this state use it
-_UNSUPPORTED: dict[str, Any] = {}
+_UNSUPPORTED: dict[str, Any] = {
+    "ItemBatcher together with ItemSelector": lambda state: "ItemBatcher" in state and "ItemSelector" in state,
+    "ItemBatcher in an INLINE Map": lambda state: "ItemBatcher" in state and _map_mode(state) != "DISTRIBUTED",
+}
 
 
 original_validate_definition = parser_models.StepFunctionsParserBackend._validate_definition
@@ -189,7 +235,9 @@ def _validate_definition(definition: str) -> None:
         raise InvalidDefinition(f"INVALID_JSON_DESCRIPTION: {error}") from error
     if not isinstance(parsed, dict):
         raise InvalidDefinition("SCHEMA_VALIDATION_FAILED: the definition must be a JSON object")
-    errors = query_language_errors(parsed) + transition_errors(parsed) + unsupported_features(parsed)
+    errors = (
+        query_language_errors(parsed) + transition_errors(parsed) + bound_errors(parsed) + unsupported_features(parsed)
+    )
     if errors:
         raise InvalidDefinition("\n".join(errors))
     try:

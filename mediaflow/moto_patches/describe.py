@@ -14,6 +14,7 @@ from moto.core.responses import ActionResult
 from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
 
+original_describe_execution = sfn_responses.StepFunctionResponse.describe_execution
 REDRIVABLE = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.TIMED_OUT}
 
 
