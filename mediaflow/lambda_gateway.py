@@ -22,6 +22,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from mediaflow.lambda_workers import InvocationResult, LambdaRuntime, error_payload
+from mediaflow.template import ACCOUNT_ID, REGION
 
 STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024  # Step Functions: max input/output of a state
 LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024  # Lambda: max synchronous response payload
@@ -48,6 +49,11 @@ def _function_error(url: str, result: InvocationResult) -> AWSResponse:
         result.payload,
         {"x-amz-function-error": result.function_error or "Unhandled", "x-amz-executed-version": "$LATEST"},
     )
+
+
+def function_arn(name: str) -> str:
+    """The ARN Lambda names in its errors, whether the caller gave a name or an ARN."""
+    return name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
 
 def apply_quotas(payload: bytes, result: InvocationResult) -> InvocationResult:
@@ -93,11 +99,9 @@ class LambdaGateway:
         name = unquote(match.group("name"))
         pool = self.runtime.find(name)
         if pool is None:
+            message = {"Type": "User", "message": f"Function not found: {function_arn(name)}"}
             return _response(
-                request.url,
-                404,
-                (b'{"Type":"User","message":"Function not found: ' + name.encode() + b'"}'),
-                {"x-amzn-errortype": "ResourceNotFoundException"},
+                request.url, 404, json.dumps(message).encode(), {"x-amzn-errortype": "ResourceNotFoundException"}
             )
         body = request.body or b""
         payload = body if isinstance(body, bytes) else body.read() if hasattr(body, "read") else str(body).encode()

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _SPAWN = multiprocessing.get_context("spawn")
 _STARTING = threading.Lock()  # one worker start at a time: __main__ is swapped while it starts
@@ -67,6 +68,13 @@ class InvocationResult:
         if self.function_error is None:
             return None
         return json.loads(self.payload).get("errorType")
+
+
+def response_payload(result: Any) -> bytes:
+    """A handler's return value as Lambda's Python runtime sends it: bytes as they are, else JSON."""
+    if isinstance(result, bytes | bytearray):
+        return bytes(result)
+    return json.dumps(result, ensure_ascii=False).encode()
 
 
 def error_payload(error_type: str, message: str, stack: list[str] | None = None) -> bytes:
@@ -124,7 +132,7 @@ def _worker_main(
         started = time.perf_counter()
         try:
             result = handler(json.loads(payload) if payload else {}, context)
-            reply = (json.dumps(result, ensure_ascii=False).encode(), None)
+            reply = (response_payload(result), None)
         except Exception as err:
             stack = traceback.format_exception(err)
             reply = (error_payload(type(err).__name__, str(err), stack), "Unhandled")

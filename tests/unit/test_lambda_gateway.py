@@ -15,6 +15,7 @@ from mediaflow.lambda_gateway import (
     LambdaGateway,
 )
 from mediaflow.lambda_workers import InvocationResult
+from mediaflow.template import ACCOUNT_ID, REGION
 
 
 class FakeRuntime:
@@ -64,6 +65,10 @@ def test_unknown_function_is_resource_not_found(runtime_and_client: tuple[FakeRu
     with pytest.raises(ClientError) as caught:
         client.invoke(FunctionName="missing", Payload=b"{}")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    # Lambda names the function by its ARN, not the name it was called by.
+    assert caught.value.response["Error"]["Message"] == (
+        f"Function not found: arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:missing"
+    )
 
 
 def test_state_input_over_256_kb_is_data_limit_exceeded(runtime_and_client: tuple[FakeRuntime, Any]) -> None:

@@ -32,6 +32,8 @@ def handler(event, context):
         os.kill(os.getpid(), 9)
     if action == "tmp":
         return {"tmp": os.environ["TMPDIR"]}
+    if action == "bytes":
+        return b'{"raw": "as returned"}'
     return {"env": os.environ.get("GREETING"), "layer": helper.NAME, "pid": os.getpid(),
             "remaining_ms": context.get_remaining_time_in_millis(), "name": context.function_name}
 """
@@ -82,6 +84,11 @@ def test_worker_stays_warm_between_invocations(pool: FunctionPool) -> None:
     first, _ = _invoke(pool)
     second, _ = _invoke(pool)
     assert first["pid"] == second["pid"]
+
+
+def test_a_handler_returning_bytes_sends_them_as_they_are(pool: FunctionPool) -> None:
+    """Lambda's Python runtime passes a bytes result through; the worker's json.dumps raised TypeError."""
+    assert _invoke(pool, action="bytes") == ({"raw": "as returned"}, None)
 
 
 def test_exception_is_reported_like_aws(pool: FunctionPool) -> None:
