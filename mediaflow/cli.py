@@ -16,6 +16,7 @@ from rich.console import Console
 
 from mediaflow.emulator import PortInUse, ensure_port_free
 from mediaflow.log_shipper import log_group_of
+from mediaflow.moto_patches import clock
 from mediaflow.parameters import ParameterError, check_parameter, parse_overrides
 from mediaflow.processing import run_files
 from mediaflow.samples import write_samples
@@ -173,6 +174,12 @@ def main() -> None:
 @click.option(
     "--dev-api", is_flag=True, help="Also serve moto's /moto-api/ (reset, config) on the AWS endpoint, for debugging."
 )
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=None,
+    help="Wait only this share of each Wait state and Retry interval (e.g. 0.01); histories show the full delays.",
+)
 def up(
     template: Path,
     state_dir: Path | None,
@@ -184,8 +191,11 @@ def up(
     port: int,
     web_port: int | None,
     dev_api: bool,
+    time_scale: float | None,
 ) -> None:
     """Start the local stack and the status page, and keep them running until Ctrl-C."""
+    if time_scale is not None:
+        clock.set_time_scale(time_scale)
     web_port = (0 if port == 0 else 8080) if web_port is None else web_port
     try:
         port, web_port = ensure_port_free(host, port, "--port"), ensure_port_free(host, web_port, "--web-port")

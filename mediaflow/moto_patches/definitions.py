@@ -198,7 +198,7 @@ def unsupported_features(definition: dict[str, Any]) -> list[str]:
     for path, state, _language in _states(
         definition.get("States") or {}, "", definition.get("QueryLanguage", JSONPATH)
     ):
-        for feature, present in _UNSUPPORTED.items():
+        for feature, present in UNSUPPORTED.items():
             if present(state):
                 refusals.append(
                     f"UNSUPPORTED_FEATURE: {feature} at {path} is not supported by the MediaFlow local runtime"
@@ -206,20 +206,52 @@ def unsupported_features(definition: dict[str, Any]) -> list[str]:
     return refusals
 
 
-def _reader_kind(state: dict[str, Any]) -> str | None:
-    reader = state.get("ItemReader")
-    if not isinstance(reader, dict):
-        return None
-    return str(reader.get("Resource", ""))
-
-
 def _map_mode(state: dict[str, Any]) -> str:
     processor = state.get("ItemProcessor") or {}
     return str((processor.get("ProcessorConfig") or {}).get("Mode", "INLINE"))
 
 
+# Service integrations the engine cannot run as AWS does: moto passes these to a generic SDK call
+# with a log warning (athena … sagemaker), or has no implementation (HTTP Task).
+_UNRUN_SERVICES = {
+    "athena",
+    "bedrock",
+    "codebuild",
+    "eks",
+    "elasticmapreduce",
+    "emr-containers",
+    "emr-serverless",
+    "databrew",
+    "mediaconvert",
+    "sagemaker",
+    "http",
+}
+
+
+def _integration(state: dict[str, Any]) -> str | None:
+    """`lambda`, `dynamodb`, `aws-sdk`… for `arn:aws:states:::<service>:<action>` Task resources."""
+    resource = state.get("Resource")
+    if state.get("Type") != "Task" or not isinstance(resource, str) or not resource.startswith("arn:aws:states:::"):
+        return None
+    return resource.removeprefix("arn:aws:states:::").split(":")[0]
+
+
+def _reader_config(state: dict[str, Any]) -> dict[str, Any]:
+    reader = state.get("ItemReader")
+    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
 # feature name -> does this state use it
-_UNSUPPORTED: dict[str, Any] = {
+UNSUPPORTED: dict[str, Any] = {
+    "A Task on a service integration the local runtime does not run (athena, bedrock, codebuild, eks, EMR, "
+    "databrew, mediaconvert, sagemaker, HTTP)": lambda state: _integration(state) in _UNRUN_SERVICES,
+    "ItemReader InputType other than CSV or JSON (MANIFEST, JSONL, PARQUET)": lambda state: (
+        _reader_config(state).get("InputType", "JSON") not in ("CSV", "JSON")
+    ),
+    "ItemReader CSVDelimiter other than COMMA": lambda state: (
+        _reader_config(state).get("CSVDelimiter", "COMMA") != "COMMA"
+    ),
     "ItemBatcher together with ItemSelector": lambda state: "ItemBatcher" in state and "ItemSelector" in state,
     "ItemBatcher in an INLINE Map": lambda state: "ItemBatcher" in state and _map_mode(state) != "DISTRIBUTED",
 }

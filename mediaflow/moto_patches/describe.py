@@ -1,4 +1,4 @@
-"""DescribeExecution as AWS answers it.
+"""DescribeExecution and StartExecution as AWS answers them.
 
 moto 5.2.5 builds the answer from its older mock model: a string output goes out unencoded (the
 JSON text `"done"` comes back as `done`), `inputDetails` and the redrive fields are missing, and
@@ -8,10 +8,14 @@ object already knows how to describe itself; this adds what RedriveExecution nee
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.exceptions import InvalidExecutionInput, InvalidName, NameTooLongException, ValidationException
 from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
 
 original_describe_execution = sfn_responses.StepFunctionResponse.describe_execution
@@ -45,5 +49,44 @@ def _describe_execution(self: Any) -> ActionResult:
     return ActionResult(described)
 
 
+# -- StartExecution's checks ------------------------------------------------------------------
+#
+# moto names an execution started without a name "None" (so the second such start is
+# ExecutionAlreadyExists), takes any name, and any input size. AWS generates a UUID, refuses
+# names with whitespace, wildcards, brackets or the special characters, and inputs over 256 KiB.
+
+EXECUTION_INPUT_LIMIT = 262_144
+_INVALID_NAME = re.compile(r"[\s?*<>{}\[\]\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+
+
+def check_execution_name(name: str) -> None:
+    if len(name) > 80:
+        raise NameTooLongException(name)
+    if not name or _INVALID_NAME.search(name):
+        raise InvalidName(f"Invalid Name: '{name}'")
+
+
+def check_execution_input(text: str) -> None:
+    if len(text.encode()) > EXECUTION_INPUT_LIMIT:
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {EXECUTION_INPUT_LIMIT}"
+        )
+    try:
+        json.loads(text)
+    except ValueError as error:
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from error
+
+
+def _start_execution(self: Any) -> ActionResult:
+    name = self._get_param("name") or str(uuid.uuid4())
+    execution_input = self._get_param("input", if_none="{}")
+    check_execution_name(name)
+    check_execution_input(execution_input)
+    execution = self.stepfunction_backend.start_execution(self._get_param("stateMachineArn"), name, execution_input)
+    return ActionResult({"executionArn": execution.execution_arn, "startDate": execution.start_date})
+
+
 def apply() -> None:
     sfn_responses.StepFunctionResponse.describe_execution = _describe_execution
+    sfn_responses.StepFunctionResponse.start_execution = _start_execution

@@ -1,0 +1,97 @@
+"""StartExecution, DescribeExecution and RedriveExecution as the Step Functions API reference
+defines them (names, input limits, output encoding, redrive fields)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.asl.harness import ROLE, machine, pass_state
+
+
+@pytest.fixture(scope="module")
+def arn(sfn: Any) -> str:
+    definition = machine({"P": pass_state(Result="done")})
+    return sfn.create_state_machine(
+        name=f"api-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+
+
+def _finished(sfn: Any, execution: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.01)
+
+
+def _error(call: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_executions_started_without_a_name_get_their_own(sfn: Any, arn: str) -> None:
+    first = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    second = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert first != second
+    assert uuid.UUID(first.rsplit(":", 1)[1]).version == 4
+
+
+@pytest.mark.parametrize("name", ["has space", "semi;colon", "slash/name", "star*", "brace{"])
+def test_invalid_execution_names_are_refused(sfn: Any, arn: str, name: str) -> None:
+    assert _error(lambda: sfn.start_execution(stateMachineArn=arn, name=name)) == (
+        "InvalidName",
+        f"Invalid Name: '{name}'",
+    )
+
+
+def test_an_execution_name_over_80_characters_is_refused(sfn: Any, arn: str) -> None:
+    code, message = _error(lambda: sfn.start_execution(stateMachineArn=arn, name="x" * 81))
+    assert code == "ValidationException" and "less than or equal to 80" in message
+
+
+def test_input_over_256_kib_is_refused(sfn: Any, arn: str) -> None:
+    code, message = _error(lambda: sfn.start_execution(stateMachineArn=arn, input=json.dumps({"a": "x" * 262_144})))
+    assert code == "ValidationException" and "262144" in message
+
+
+def test_input_that_is_not_json_is_refused(sfn: Any, arn: str) -> None:
+    code, message = _error(lambda: sfn.start_execution(stateMachineArn=arn, input="{not json"))
+    assert code == "InvalidExecutionInput" and message.startswith("Invalid State Machine Execution Input")
+
+
+def test_describe_execution_answers_as_aws(sfn: Any, arn: str) -> None:
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"k": 1}')["executionArn"]
+    described = _finished(sfn, execution)
+    assert described["status"] == "SUCCEEDED"
+    assert described["output"] == '"done"'  # JSON text, as AWS writes a string output
+    assert described["input"] == '{"k":1}'
+    assert described["inputDetails"] == {"included": True} and described["outputDetails"] == {"included": True}
+    assert described["redriveCount"] == 0
+    assert described["redriveStatus"] == "NOT_REDRIVABLE"
+    assert described["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven"
+    assert described["stopDate"] >= described["startDate"]
+
+
+def test_a_failed_execution_is_redrivable_and_redriven(sfn: Any) -> None:
+    definition = machine({"A": {"Type": "Pass", "Next": "F"}, "F": {"Type": "Fail", "Error": "E", "Cause": "c"}})
+    arn = sfn.create_state_machine(
+        name=f"redrive-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    described = _finished(sfn, execution)
+    assert described["status"] == "FAILED" and described["redriveStatus"] == "REDRIVABLE"
+    sfn.redrive_execution(executionArn=execution)
+    described = _finished(sfn, execution)
+    assert described["status"] == "FAILED"  # it fails again at F: the redrive ran from the failed state
+    assert described["redriveCount"] == 1 and "redriveDate" in described
+    types = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert types.count("ExecutionRedriven") == 1
+    assert types.count("PassStateEntered") == 1  # A was not run again
