@@ -24,7 +24,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, ExecutionStatus, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -51,6 +51,9 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from mediaflow.moto_patches.definitions import walk_states
 
 BATCH_LIMIT_BYTES = 256 * 1024
+# A child's status, as Step Functions spells it in result files (moto's enum: these are AWS's words).
+SUCCEEDED = ExecutionStatus.SUCCEEDED.value
+FAILED = ExecutionStatus.FAILED.value
 _records_lock = threading.Lock()
 
 
@@ -201,11 +204,11 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
     record: dict[str, Any] = {"index": job.job_index, "input": copy.deepcopy(job.job_input), "start": started}
     if isinstance(state, ProgramError):
         details = state.error or {}
-        record.update(status="FAILED", error=details.get("error"), cause=details.get("cause"))
+        record.update(status=FAILED, error=details.get("error"), cause=details.get("cause"))
     elif isinstance(state, ProgramStopped):
-        record.update(status="ABORTED")
+        record.update(status=ExecutionStatus.ABORTED.value)
     else:
-        record.update(status="SUCCEEDED", output=copy.deepcopy(env.states.get_input()))
+        record.update(status=SUCCEEDED, output=copy.deepcopy(env.states.get_input()))
     record["stop"] = datetime.now(UTC)
     with _records_lock:
         getattr(self._map_run_record, "child_results", []).append(record)
@@ -234,11 +237,11 @@ def child_record(map_run_arn: str, result: dict[str, Any]) -> dict[str, Any]:
         "Status": result["status"],
         "StopDate": _iso(result["stop"]),
     }
-    if result["status"] == "SUCCEEDED":
+    if result["status"] == SUCCEEDED:
         record["Output"] = json.dumps(result["output"], separators=(",", ":"))
         record["OutputDetails"] = {"Included": True}
         record["RedriveStatus"] = "NOT_REDRIVABLE"
-        record["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+        record["RedriveStatusReason"] = f"Execution is {SUCCEEDED} and cannot be redriven"
     else:
         record["Error"] = result.get("error")
         record["Cause"] = result.get("cause")
@@ -257,8 +260,8 @@ def _handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: 
         prefix += "/"
     bucket = parameters["Bucket"]
     results = sorted(getattr(record, "child_results", []), key=lambda result: result["index"])
-    files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
-    for status in ("SUCCEEDED", "FAILED"):
+    files: dict[str, list[dict[str, Any]]] = {FAILED: [], "PENDING": [], SUCCEEDED: []}
+    for status in (SUCCEEDED, FAILED):
         records = [child_record(record.map_run_arn, result) for result in results if result["status"] == status]
         if not records:
             continue
