@@ -238,3 +238,34 @@ def test_both_versions_stop_a_duplicate_event_at_the_idempotency_record(sfn: Any
         assert again.output["error"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
         assert _mail(aws) == []
         assert _record(aws, f"dup-{label}")["status"] == {"S": "SUCCEEDED"}
+
+
+def test_a_jsonata_task_outputs_its_result_and_assigns_from_it(sfn: Any, aws: dict[str, Any]) -> None:
+    """No Output: the state's output is the task's result; Output and Assign read it as $states.result."""
+    assert run(sfn, _jsonata_machine(aws["topic"]), _upload("job-read")).status == "SUCCEEDED"
+    _mail(aws)
+    get = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:getItem",
+        "Arguments": {"TableName": TABLE, "Key": {"jobId": {"S": "{% $states.input.id %}"}}},
+    }
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Raw",
+        "States": {
+            "Raw": {**get, "Assign": {"status": "{% $states.result.Item.status.S %}"}, "Next": "Shaped"},
+            "Shaped": {
+                **get,
+                "Arguments": {"TableName": TABLE, "Key": {"jobId": {"S": "job-read"}}},
+                "Output": {
+                    "was": "{% $status %}",
+                    "kind": "{% $states.result.Item.kind.S %}",
+                    "raw": "{% $exists($states.input.Item) %}",
+                },
+                "End": True,
+            },
+        },
+    }
+    outcome = run(sfn, definition, {"id": "job-read"})
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert outcome.output == {"was": "SUCCEEDED", "kind": "image", "raw": True}
