@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from mediaflow.samples import skimage_data  # noqa: E402
 from mediaflow.stack import LocalStack, StackSettings  # noqa: E402
-from mediaflow_shared.contract.record import FINISHED_EXECUTION_STATUSES  # noqa: E402
+from mediaflow_shared.contract.record import EXECUTION_RUNNING, FINISHED_EXECUTION_STATUSES  # noqa: E402
 
 PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
 
@@ -70,17 +70,29 @@ def _seconds(start: Any, stop: Any) -> float:
     return (parse(stop) - parse(start)).total_seconds()
 
 
+def lambda_intervals(history: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """(start, end) of each Lambda invocation in a history: a `lambda:invoke` Task's TaskStarted to
+    the TaskSucceeded/Failed/TimedOut that follows it (paired by previousEventId, so parallel
+    branches pair up), or the older LambdaFunctionStarted/… events."""
+    started = {
+        event["id"]: event["timestamp"]
+        for event in history
+        if (event["type"] == "TaskStarted" and event["taskStartedEventDetails"].get("resourceType") == "lambda")
+        or event["type"] == "LambdaFunctionStarted"
+    }
+    ends = {"TaskSucceeded", "TaskFailed", "TaskTimedOut", "LambdaFunctionSucceeded", "LambdaFunctionFailed"}
+    return [
+        (started[event["previousEventId"]], event["timestamp"])
+        for event in history
+        if event["type"] in ends and event.get("previousEventId") in started
+    ]
+
+
 def _covered_seconds(history: list[dict[str, Any]]) -> float:
-    """Wall time during which at least one Lambda invocation of the execution was running
-    (LambdaFunctionStarted to its end): parallel branches counted once."""
-    intervals, open_at = [], []
-    for event in history:
-        if event["type"] == "LambdaFunctionStarted":
-            open_at.append(event["timestamp"])
-        elif event["type"] in ("LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut") and open_at:
-            intervals.append((open_at.pop(0), event["timestamp"]))
+    """Wall time during which at least one Lambda invocation of the execution was running:
+    parallel branches counted once."""
     covered, end = 0.0, None
-    for start, stop in sorted(intervals):
+    for start, stop in sorted(lambda_intervals(history)):
         if end is None or start > end:
             covered += _seconds(start, stop)
             end = stop
@@ -108,16 +120,20 @@ def run(count: int, sequential: bool = False) -> dict[str, Any]:
             if sequential:
                 stack.wait_for_execution(f"{uploads}bench-{number:04d}.jpg")
         arns: list[str] = []
+        listing = sfn.get_paginator("list_executions")
         while True:
-            executions = [
-                e
-                for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.state_machine_arn)
-                for e in page["executions"]
-            ]
-            mine = [e for e in executions if e["status"] in FINISHED_EXECUTION_STATUSES]
-            if len(mine) >= count + 1:
-                arns = [e["executionArn"] for e in executions]
-                break
+            # Ask for the running ones only (O(running) per poll); the whole list once nothing runs.
+            running = sum(
+                len(page["executions"])
+                for page in listing.paginate(stateMachineArn=stack.state_machine_arn, statusFilter=EXECUTION_RUNNING)
+            )
+            if running == 0:
+                executions = [
+                    e for page in listing.paginate(stateMachineArn=stack.state_machine_arn) for e in page["executions"]
+                ]
+                if sum(1 for e in executions if e["status"] in FINISHED_EXECUTION_STATUSES) >= count + 1:
+                    arns = [e["executionArn"] for e in executions]
+                    break
             time.sleep(0.5)
         wall = time.monotonic() - started
         engine_cpu = _engine_cpu() - cpu_before
@@ -125,7 +141,7 @@ def run(count: int, sequential: bool = False) -> dict[str, Any]:
         handler_seconds = (
             sum(v[1] for v in stack.runtime.billed_by_function().values()) - sum(billed_before.values())
         ) / 1000
-        execution_seconds, lambda_seconds, states = 0.0, 0.0, 0
+        execution_seconds, lambda_seconds, states, invocations, invocation_seconds = 0.0, 0.0, 0, 0, 0.0
         for arn in arns:
             described = sfn.describe_execution(executionArn=arn)
             if "warm-up" in described["input"]:
@@ -134,12 +150,17 @@ def run(count: int, sequential: bool = False) -> dict[str, Any]:
             history = stack.execution_history(arn)
             states += sum(1 for event in history if event["type"].endswith("StateEntered"))
             lambda_seconds += _covered_seconds(history)
+            intervals = lambda_intervals(history)
+            invocations += len(intervals)
+            invocation_seconds += sum(_seconds(start, stop) for start, stop in intervals)
         peaks = stack.runtime.peak_rss_mb()
         engine_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "jobs": count,
         "jobs_per_minute": count / wall * 60,
         "overhead_ms_per_state": (execution_seconds - lambda_seconds) / max(1, states) * 1000,
+        # Inside each Lambda Task: the gateway, the pipe to the worker and back, beyond the handler's own time.
+        "dispatch_ms_per_invocation": (invocation_seconds - handler_seconds) / max(1, invocations) * 1000,
         "handler_seconds_per_job": handler_seconds / count,
         "states_per_job": states / count,
         "engine_cpu_per_job": engine_cpu / count,
@@ -185,6 +206,8 @@ def main() -> None:
     print(f"  worker peak RSS (MB), last run: {rows[-1]['worker_peaks_mb']}")
     median = statistics.median(row["engine_share"] for row in rows)
     print(f"  median engine share of CPU: {median:.0%}")
+    dispatch = ", ".join(f"N={row['jobs']}: {row['dispatch_ms_per_invocation']:.1f} ms" for row in rows)
+    print(f"  Lambda dispatch beyond the handler, per invocation (inside the Task, not in overhead/state): {dispatch}")
 
 
 if __name__ == "__main__":

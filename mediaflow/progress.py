@@ -33,7 +33,7 @@ class FileJob:
     current: str = ""
     timings: list[tuple[str, float]] = field(default_factory=list)  # (state, milliseconds), in order
     _entered: dict[str, datetime] = field(default_factory=dict)
-    _seen: int = 0
+    _seen: int = 0  # the id of the last history event shown
 
     @property
     def finished(self) -> bool:
@@ -89,10 +89,10 @@ def _poll(stack: StackClient, job: FileJob, view: ProgressView) -> None:
         job.execution = executions[-1]
         job.status = EXECUTION_RUNNING
     described = stack.client("stepfunctions").describe_execution(executionArn=job.execution["executionArn"])
-    history = stack.execution_history(job.execution["executionArn"])  # read after the status: nothing is missed
-    for event in history[job._seen :]:
+    # Read after the status, so nothing is missed; only the events since the last poll.
+    for event in stack.events_after(job.execution["executionArn"], job._seen):
         _apply(job, event, view)
-    job._seen = len(history)
+        job._seen = event["id"]
     if described["status"] in FINISHED_EXECUTION_STATUSES:
         job.execution, job.status, job.current = described, described["status"], ""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,29 +104,36 @@ class StackClient:
         key: str,
         etag: str | None = None,
         timeout: float = 120,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Wait for the newest execution started for `key` to finish; stream its history events."""
+        """Wait for the newest execution started for `key` to finish (its status only: no history read)."""
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         execution_arn = None
-        seen = 0
         while time.monotonic() < deadline:
             if execution_arn is None:
                 executions = self.executions_for(key, etag)
                 execution_arn = executions[-1]["executionArn"] if executions else None
             if execution_arn:
                 described = sfn.describe_execution(executionArn=execution_arn)
-                # Read the history after the status, so a finished execution's last events are included.
-                history = self.execution_history(execution_arn)
-                if on_event:
-                    for event in history[seen:]:
-                        on_event(event)
-                seen = len(history)
                 if described["status"] in FINISHED_EXECUTION_STATUSES:
                     return described
             time.sleep(0.1)
         raise TimeoutError(f"no finished execution for {key} within {timeout} s")
+
+    def events_after(self, execution_arn: str, last_seen_id: int, page_size: int = 100) -> list[dict[str, Any]]:
+        """The history events newer than `last_seen_id`, oldest first: read newest first, a page
+        at a time, until a seen one, so each poll costs the new events, not the whole history."""
+        sfn = self.client("stepfunctions")
+        newer: list[dict[str, Any]] = []
+        pages = sfn.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": page_size}
+        )
+        for page in pages:
+            fresh = [event for event in page["events"] if event["id"] > last_seen_id]
+            newer.extend(fresh)
+            if len(fresh) < len(page["events"]):
+                break
+        return newer[::-1]
 
     def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every history event of an execution (all pages)."""

@@ -78,6 +78,12 @@ def test_history_in_reverse_order(stack: LocalStack, samples: dict[str, Path]) -
     assert types[0] == "ExecutionSucceeded" and types[-1] == "ExecutionStarted"
     assert "ExecutionSucceeded" in _aws(stack, "stepfunctions", "get-execution-history", "--execution-arn", arn)
 
+    # What `process` polls: only the events after the last one seen, read newest first a page at a time.
+    history = stack.execution_history(arn)
+    assert stack.events_after(arn, 0, page_size=7) == history
+    for seen in (1, 6, 7, 8, len(history) - 1, len(history)):
+        assert stack.events_after(arn, seen, page_size=7) == history[seen:]
+
 
 def test_function_logs_reach_cloudwatch_logs_with_start_end_and_report(
     stack: LocalStack, samples: dict[str, Path]
