@@ -394,3 +394,61 @@ def test_an_inline_map_over_the_history_limit_fails_as_on_aws(sfn: Any) -> None:
     assert outcome.error == "States.Runtime"
     assert "25000" in outcome.cause or "25,000" in outcome.cause
     assert len(outcome.events) <= 25_000
+
+
+MAP_EDGE_CASES = [
+    Case(
+        "jsonata-items-literal-and-item-selector-literals",
+        jsonata(
+            {
+                "M": {
+                    "Type": "Map",
+                    "Items": [1, "{% $states.input.two %}", 3],
+                    "ItemSelector": {"fixed": "x", "v": "{% $states.context.Map.Item.Value %}"},
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": pass_state()}},
+                    "End": True,
+                }
+            }
+        ),
+        {"two": 2},
+        [{"fixed": "x", "v": 1}, {"fixed": "x", "v": 2}, {"fixed": "x", "v": 3}],
+    ),
+    Case(
+        "max-concurrency-path",
+        machine(
+            {
+                "M": {
+                    "Type": "Map",
+                    "ItemsPath": "$.xs",
+                    "MaxConcurrencyPath": "$.limit",
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": pass_state()}},
+                    "End": True,
+                }
+            }
+        ),
+        {"xs": [1, 2, 3], "limit": 1},
+        [1, 2, 3],
+    ),
+    Case(
+        "map-result-selector-and-result-path",
+        machine(
+            {
+                "M": {
+                    "Type": "Map",
+                    "ItemsPath": "$.xs",
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": pass_state()}},
+                    "ResultSelector": {"n.$": "States.ArrayLength($)"},
+                    "ResultPath": "$.count",
+                    "End": True,
+                }
+            }
+        ),
+        {"xs": [1, 2, 3]},
+        {"xs": [1, 2, 3], "count": {"n": 3}},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MAP_EDGE_CASES, ids=str)
+def test_map_edge_cases(sfn: Any, case: Case) -> None:
+    check(sfn, case)

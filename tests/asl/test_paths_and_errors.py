@@ -343,3 +343,14 @@ def test_retry_delays_are_recorded_at_full_length_under_a_time_scale(sfn: Any) -
     gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(starts)]
     assert 2 <= gaps[0] < 2.5 and 4 <= gaps[1] < 4.5, gaps
     assert all(isinstance(start, datetime) for start in starts)
+
+
+def test_max_delay_seconds_caps_the_backoff(sfn: Any) -> None:
+    """IntervalSeconds 10, BackoffRate 10: 10 s, then 100 s capped at MaxDelaySeconds 15 (recorded at full length)."""
+    from tests.asl.harness import run
+
+    retry = {"ErrorEquals": ["Boom"], "IntervalSeconds": 10, "MaxAttempts": 2, "BackoffRate": 10, "MaxDelaySeconds": 15}
+    outcome = run(sfn, machine({"P": parallel_failing(Retry=[retry], End=True)}), {})
+    starts = [event["timestamp"] for event in outcome.events if event["type"] == "ParallelStateStarted"]
+    gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(starts)]
+    assert len(gaps) == 2 and 10 <= gaps[0] < 10.5 and 15 <= gaps[1] < 15.5, gaps
