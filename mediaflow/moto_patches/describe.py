@@ -19,6 +19,7 @@ from moto.stepfunctions.exceptions import InvalidExecutionInput, InvalidName, Na
 from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
 
 original_describe_execution = sfn_responses.StepFunctionResponse.describe_execution
+original_start_execution = sfn_responses.StepFunctionResponse.start_execution
 REDRIVABLE = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.TIMED_OUT}
 
 

@@ -65,6 +65,9 @@ def format_template(template: str, values: list[Any]) -> str:
     return "".join(result)
 
 
+original_format_body = StringFormat._eval_body
+
+
 def _format_body(self: Any, env: Any) -> None:
     self.argument_list.eval(env=env)
     arguments = env.stack.pop()

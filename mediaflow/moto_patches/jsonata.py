@@ -269,6 +269,9 @@ def _array_within(self: Any, env: Any) -> None:
 # -- The patches -----------------------------------------------------------------------------
 
 
+original_string_jsonata_body = string_expression.StringJSONata._eval_body
+
+
 def _string_jsonata_body(self: Any, env: Any) -> None:
     env.stack.append(evaluate(self.expression, env, current_field()))
 
