@@ -1,7 +1,7 @@
 """Where a redriven execution runs again from: read from its history, as AWS's RedriveExecution does.
 
 Used by crash recovery (mediaflow/recovery.py: an execution RUNNING when the process died) and
-by the emulator's RedriveExecution (mediaflow/moto_patches.py: a FAILED, ABORTED or TIMED_OUT
+by the emulator's RedriveExecution (mediaflow/moto_patches/: a FAILED, ABORTED or TIMED_OUT
 one). Pure: a definition and a history in, a state name and its input out.
 """
 

@@ -2,7 +2,7 @@
 
 What survives a restart (or a kill -9): S3 objects (bytes, ETag, version id, metadata), every
 DynamoDB item, and every Step Functions execution with its history, each written through as
-moto changes it (mediaflow/moto_patches.py's `persist_to`). SQLite (stdlib) in WAL mode: a
+moto changes it (mediaflow/moto_patches/'s `persist_to`). SQLite (stdlib) in WAL mode: a
 committed write survives the process dying at any instant. Object bytes live in
 `objects/<sha256>` files, written whole and renamed into place, shared by equal contents.
 

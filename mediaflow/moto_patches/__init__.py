@@ -1,8 +1,11 @@
-"""Every change the local runtime makes to moto 5.2.5, in one place.
+"""Every change the local runtime makes to moto 5.2.5, in one place: this package.
 
-Each patch names the moto behaviour it corrects; tests/unit/test_moto_patches.py shows the
-bug with moto as shipped and the fix with the patch applied. The version is pinned in
-pyproject.toml because these patches reach into moto's internals.
+Each patch names the moto behaviour it corrects; tests/unit/test_moto_patches.py and
+tests/unit/test_moto_patches_asl.py show the bug with moto as shipped and the fix with the patch
+applied. The services' patches are here; the Step Functions language's are in this package's
+modules (jsonata, variables, definitions, intrinsics, paths, maps, limits, clock, describe),
+applied by `apply_all` below. The version is pinned in pyproject.toml because these patches
+reach into moto's internals.
 """
 
 from __future__ import annotations
