@@ -3,7 +3,7 @@
 Each patch names the moto behaviour it corrects; tests/unit/test_moto_patches.py and
 tests/unit/test_moto_patches_asl.py show the bug with moto as shipped and the fix with the patch
 applied. The services' patches are here; the Step Functions language's are in this package's
-modules (jsonata, variables, definitions, intrinsics, paths, maps, limits, clock, describe),
+modules (jsonata, variables, definitions, intrinsics, paths, maps, limits, clock, api),
 applied by `apply_all` below. The version is pinned in pyproject.toml because these patches
 reach into moto's internals.
 """
@@ -57,7 +57,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import clock, definitions, describe, intrinsics, limits, maps, paths, variables
+from mediaflow.moto_patches import api, clock, definitions, intrinsics, limits, maps, paths, variables
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -588,9 +588,9 @@ def check_definitions_as_aws() -> None:
 
 
 def describe_executions_as_aws() -> None:
-    """DescribeExecution: JSON output, inputDetails and the redrive fields (describe.py)."""
+    """DescribeExecution, StartExecution and SendTaskFailure as AWS answers them (api.py)."""
     if _once("sfn-describe"):
-        describe.apply()
+        api.apply()
 
 
 def scale_wait_and_retry() -> None:

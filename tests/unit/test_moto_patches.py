@@ -26,7 +26,7 @@ from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.backend import execution_worker
 
 from mediaflow import moto_patches
-from mediaflow.moto_patches import describe
+from mediaflow.moto_patches import api
 from mediaflow.template import ACCOUNT_ID, REGION
 
 SFN_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -145,7 +145,7 @@ def test_context_start_time_is_an_iso_string(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(
         execution_worker.ExecutionWorker, "_get_evaluation_environment", moto_patches.original_evaluation_environment
     )
-    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "describe_execution", describe.original_describe_execution)
+    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "describe_execution", api.original_describe_execution)
     broken = sfn.start_execution(stateMachineArn=arn, name="before", input="{}")["executionArn"]
     for _ in range(100):
         if sfn.list_executions(stateMachineArn=arn)["executions"][0]["status"] != "RUNNING":
@@ -157,7 +157,7 @@ def test_context_start_time_is_an_iso_string(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(
         execution_worker.ExecutionWorker, "_get_evaluation_environment", moto_patches._evaluation_environment
     )
-    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "describe_execution", describe._describe_execution)
+    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "describe_execution", api._describe_execution)
     fixed = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="after", input="{}")["executionArn"])
     assert fixed["status"] == "SUCCEEDED"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", json.loads(fixed["output"])["t"])

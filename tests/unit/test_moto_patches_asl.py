@@ -25,7 +25,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from mediaflow import moto_patches
-from mediaflow.moto_patches import definitions, describe, intrinsics, jsonata, limits, maps, paths
+from mediaflow.moto_patches import api, definitions, intrinsics, jsonata, limits, maps, paths
 from mediaflow.template import ACCOUNT_ID, REGION
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/test"
@@ -169,7 +169,7 @@ def test_executions_started_without_a_name_are_named_apart(sfn: Any, monkeypatch
         definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
         roleArn=ROLE,
     )["stateMachineArn"]
-    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "start_execution", describe.original_start_execution)
+    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "start_execution", api.original_start_execution)
     assert sfn.start_execution(stateMachineArn=arn)["executionArn"].endswith(":None")  # the bug
     with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
         sfn.start_execution(stateMachineArn=arn, input='{"other": 1}')

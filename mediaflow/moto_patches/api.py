@@ -1,4 +1,4 @@
-"""DescribeExecution and StartExecution as AWS answers them.
+"""The Step Functions API as AWS answers it: DescribeExecution, StartExecution, SendTaskFailure.
 
 moto 5.2.5 builds the answer from its older mock model: a string output goes out unencoded (the
 JSON text `"done"` comes back as `done`), `inputDetails` and the redrive fields are missing, and
@@ -88,6 +88,15 @@ def _start_execution(self: Any) -> ActionResult:
     return ActionResult({"executionArn": execution.execution_arn, "startDate": execution.start_date})
 
 
+def _send_task_failure(self: Any) -> ActionResult:
+    """moto dropped `cause`: the failed Task's Catch saw `"Cause": null`."""
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return ActionResult({})
+
+
 def apply() -> None:
     sfn_responses.StepFunctionResponse.describe_execution = _describe_execution
     sfn_responses.StepFunctionResponse.start_execution = _start_execution
+    sfn_responses.StepFunctionResponse.send_task_failure = _send_task_failure
