@@ -5,6 +5,10 @@
   path that went through an array index: `$.a[0].b` gave `[1]` where AWS gives `1`.
 - A Choice state with no matching rule and no Default fails with States.NoChoiceMatched; moto
   raised a RuntimeError (States.Runtime).
+- A Choice rule whose Variable names nothing fails with States.Runtime ("Invalid path …"),
+  except IsPresent, which exists to ask; moto took the rule as false and went to the Default.
+- StringMatches: `*` is the only wildcard, and `\\*` / `\\\\` are a literal star and backslash;
+  moto used fnmatch, where `?` and `[…]` are wildcards too and a backslash escapes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (
+    ComparisonOperatorType,
+)
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators import (
+    StringMatches,
+)
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
 from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils import json_path
@@ -67,6 +79,47 @@ def _choice_eval_state(self: Any, env: Any) -> None:
     env.stack.append(self.default_state.state_name)
 
 
+def string_matches(value: Any, pattern: str) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts: list[str] = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "*":
+            parts.append(".*")
+        else:
+            parts.append(re.escape(char))
+    return re.fullmatch("".join(parts), value, re.DOTALL) is not None
+
+
+def _comparison_variable_body(self: Any, env: Any) -> None:
+    self.variable.eval(env)
+    value = env.stack[-1]
+    function = self.comparison_function
+    if isinstance(value, NoSuchVariable) and function.operator_type != ComparisonOperatorType.IsPresent:
+        path = self.variable.string_sampler.literal_value
+        error = StatesErrorNameType.StatesRuntime
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=error),
+                event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(
+                    executionFailedEventDetails=ExecutionFailedEventDetails(
+                        error=error.to_name(),
+                        cause=f"Invalid path '{path}': The choice state's condition path references an invalid value.",
+                    )
+                ),
+            )
+        )
+    function.eval(env)
+
+
 def apply() -> None:
     # Modules that imported extract_json by name hold their own reference: replace each.
     import moto.stepfunctions.parser.asl.component.intrinsic.argument.argument
@@ -85,3 +138,5 @@ def apply() -> None:
         ):
             module.extract_json = extract_json
     StateChoice._eval_state = _choice_eval_state
+    ComparisonVariable._eval_body = _comparison_variable_body
+    StringMatches._compare = staticmethod(string_matches)
