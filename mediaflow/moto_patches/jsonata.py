@@ -59,7 +59,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_fail
     ToleratedFailureCountStringJSONata,
     ToleratedFailurePercentageStringJSONata,
 )
+from moto.stepfunctions.parser.asl.component.state.fail.cause_decl import Cause
+from moto.stepfunctions.parser.asl.component.state.fail.error_decl import Error
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import SecondsJSONata
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.eval import variable_store
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_module
@@ -358,6 +361,9 @@ def apply() -> None:
         (HeartbeatSecondsJSONata, "HeartbeatSeconds"),
         (TimeoutSecondsJSONata, "TimeoutSeconds"),
         (SecondsJSONata, "Seconds"),
+        (Timestamp, "Timestamp"),
+        (Error, "Error"),
+        (Cause, "Cause"),
         (ToleratedFailureCountStringJSONata, "ToleratedFailureCount"),
         (ToleratedFailurePercentageStringJSONata, "ToleratedFailurePercentage"),
     ):

@@ -250,6 +250,28 @@ CASES = [
         error="Custom.Oops",
         cause="bad 3",
     ),
+    Case(
+        "fail-error-undefined-names-its-field",
+        jsonata({"F": {"Type": "Fail", "Error": "{% $states.input.nope %}"}}),
+        {},
+        error=QE,
+        cause="specified for the field 'Error' returned nothing (undefined).",
+    ),
+    Case(
+        "parallel-arguments",
+        jsonata(
+            {
+                "P": {
+                    "Type": "Parallel",
+                    "Arguments": {"x": "{% $states.input.a %}"},
+                    "Branches": [jsonata({"A": pass_state(Output="{% $states.input.x * 2 %}")})],
+                    "End": True,
+                }
+            }
+        ),
+        {"a": 3},
+        [6],
+    ),
     # Map: Items, ItemSelector, $states.context.Map.
     Case(
         "map-items-expression",
