@@ -15,20 +15,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
     FailureEventException,
 )
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringIntrinsicFunction
 from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import Argument, ArgumentList, ArgumentLiteral
 from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
     StringFormat,
 )
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor as IntrinsicPreprocessor
+
+from mediaflow.moto_patches.failures import state_failure
 
 
 class IntrinsicArgumentError(ValueError):
@@ -96,18 +95,8 @@ def _visit_arg_list(self: Any, ctx: Any) -> ArgumentList:
 
 
 def _intrinsic_failure(env: Any, function: str, error: Exception) -> FailureEventException:
-    name = StatesErrorNameType.StatesIntrinsicFailure
     cause = f"Invalid arguments in {function.split('(')[0]}: {error}"
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=name),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
-                taskFailedEventDetails=TaskFailedEventDetails(error=name.to_name(), cause=cause)
-            ),
-        )
-    )
+    return state_failure(env, StatesErrorNameType.StatesIntrinsicFailure, cause, HistoryEventType.TaskFailed)
 
 
 def _intrinsic_body(self: Any, env: Any) -> None:

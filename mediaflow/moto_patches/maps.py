@@ -24,12 +24,10 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, ExecutionStatus, HistoryEventType
+from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
     FailureEventException,
 )
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3 import (
@@ -43,12 +41,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.
     ResourceEvalS3,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from mediaflow.moto_patches.definitions import walk_states
+from mediaflow.moto_patches.failures import state_failure
 
 BATCH_LIMIT_BYTES = 256 * 1024
 # A child's status, as Step Functions spells it in result files (moto's enum: these are AWS's words).
@@ -145,18 +143,11 @@ def threshold_exceeded(failed: int, total: int, count: int, percentage: float) -
 
 
 def _exceeded(env: Any) -> FailureEventException:
-    error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=error),
-            event_type=HistoryEventType.MapStateFailed,
-            event_details=EventDetails(
-                executionFailedEventDetails=ExecutionFailedEventDetails(
-                    error=error.to_name(), cause="The specified tolerated failure threshold was exceeded"
-                )
-            ),
-        )
+    return state_failure(
+        env,
+        StatesErrorNameType.StatesExceedToleratedFailureThreshold,
+        "The specified tolerated failure threshold was exceeded",
+        HistoryEventType.MapStateFailed,
     )
 
 

@@ -17,12 +17,6 @@ import re
 import sys
 from typing import Any
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
-    FailureEventException,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (
     ComparisonOperatorType,
@@ -33,8 +27,9 @@ from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.im
 )
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
 from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils import json_path
+
+from mediaflow.moto_patches.failures import state_failure
 
 original_extract_json = json_path.extract_json
 
@@ -62,19 +57,10 @@ def _choice_eval_state(self: Any, env: Any) -> None:
             env.stack.append(rule.next_stmt.name)
             return
     if self.default_state is None:
-        error = StatesErrorNameType.StatesNoChoiceMatched
-        raise FailureEventException(
-            failure_event=FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=error),
-                event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(
-                        error=error.to_name(),
-                        cause=f"No Choice Rule matched in state '{self.name}' and it has no Default.",
-                    )
-                ),
-            )
+        raise state_failure(
+            env,
+            StatesErrorNameType.StatesNoChoiceMatched,
+            f"No Choice Rule matched in state '{self.name}' and it has no Default.",
         )
     env.stack.append(self.default_state.state_name)
 
@@ -103,19 +89,10 @@ def _comparison_variable_body(self: Any, env: Any) -> None:
     function = self.comparison_function
     if isinstance(value, NoSuchVariable) and function.operator_type != ComparisonOperatorType.IsPresent:
         path = self.variable.string_sampler.literal_value
-        error = StatesErrorNameType.StatesRuntime
-        raise FailureEventException(
-            failure_event=FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=error),
-                event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(
-                        error=error.to_name(),
-                        cause=f"Invalid path '{path}': The choice state's condition path references an invalid value.",
-                    )
-                ),
-            )
+        raise state_failure(
+            env,
+            StatesErrorNameType.StatesRuntime,
+            f"Invalid path '{path}': The choice state's condition path references an invalid value.",
         )
     function.eval(env)
 

@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
     FailureEventException,
 )
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+from mediaflow.moto_patches.failures import state_failure
 
 VARIABLE_LIMIT_BYTES = 256 * 1024
 ASSIGN_LIMIT_BYTES = 256 * 1024
@@ -42,17 +40,7 @@ def _size(value: Any) -> int:
 
 
 def _data_limit_exceeded(env: Any, cause: str) -> FailureEventException:
-    error = StatesErrorNameType.StatesStatesDataLimitExceeded
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=error),
-            event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(
-                executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
-            ),
-        )
-    )
+    return state_failure(env, StatesErrorNameType.StatesStatesDataLimitExceeded, cause)
 
 
 def _assign_body(self: Any, env: Any) -> None:

@@ -74,17 +74,22 @@ class Outcome:
         return tuple(event["type"] for event in self.events)
 
 
+def wait_finished(sfn: Any, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+    """DescribeExecution once the execution has left RUNNING (or the timeout passed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.01)
+
+
 def run(sfn: Any, definition: dict[str, Any], execution_input: Any, timeout: float = 60) -> Outcome:
     arn = sfn.create_state_machine(
         name=f"asl-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
-    deadline = time.monotonic() + timeout
-    while True:
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
+    described = wait_finished(sfn, execution, timeout)
     events = []
     pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution)
     for page in pages:

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from mediaflow.template import REGION
-from tests.asl.harness import ROLE, machine, pass_state
+from tests.asl.harness import ROLE, machine, pass_state, wait_finished
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +26,6 @@ def _start(sfn: Any, definition: dict[str, Any], execution_input: Any) -> str:
         "stateMachineArn"
     ]
     return sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
-
-
-def _finished(sfn: Any, execution: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.02)
 
 
 def _token(sqs: Any, url: str) -> str:
@@ -67,7 +58,7 @@ def test_send_task_success_resumes_the_execution_with_its_output(sfn: Any, queue
     sqs, url = queue
     execution = _start(sfn, _callback_machine(url), {"job": "j1"})
     sfn.send_task_success(taskToken=_token(sqs, url), output=json.dumps({"approved": True}))
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"job": "j1", "answer": {"approved": True}}
 
@@ -77,7 +68,7 @@ def test_send_task_failure_fails_the_task_with_its_error(sfn: Any, queue: tuple[
     definition = _callback_machine(url, Catch=[{"ErrorEquals": ["Rejected"], "ResultPath": "$.error", "Next": "Done"}])
     execution = _start(sfn, definition, {"job": "j2"})
     sfn.send_task_failure(taskToken=_token(sqs, url), error="Rejected", cause="a human said no")
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["error"] == {"Error": "Rejected", "Cause": "a human said no"}
 
@@ -86,13 +77,13 @@ def test_a_callback_that_never_comes_times_out(sfn: Any, queue: tuple[Any, str])
     sqs, url = queue
     execution = _start(sfn, _callback_machine(url, TimeoutSeconds=1), {"job": "j3"})
     _token(sqs, url)
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "FAILED" and described["error"] == "States.Timeout"
 
 
 def test_an_execution_over_its_timeout_is_timed_out(sfn: Any) -> None:
     definition = {**machine({"W": {"Type": "Wait", "Seconds": 2000, "End": True}}), "TimeoutSeconds": 1}
-    described = _finished(sfn, _start(sfn, definition, {}))
+    described = wait_finished(sfn, _start(sfn, definition, {}))
     assert described["status"] == "TIMED_OUT"
 
 
@@ -100,7 +91,7 @@ def test_stop_execution_aborts_it(sfn: Any) -> None:
     execution = _start(sfn, machine({"W": {"Type": "Wait", "Seconds": 100_000, "End": True}}), {})
     time.sleep(0.2)
     sfn.stop_execution(executionArn=execution, error="Manual", cause="stopped by the test")
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "ABORTED"
     types = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
     assert types[-1] == "ExecutionAborted"

@@ -4,14 +4,13 @@ defines them (names, input limits, output encoding, redrive fields)."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.asl.harness import ROLE, machine, pass_state
+from tests.asl.harness import ROLE, machine, pass_state, wait_finished
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +19,6 @@ def arn(sfn: Any) -> str:
     return sfn.create_state_machine(
         name=f"api-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
-
-
-def _finished(sfn: Any, execution: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.01)
 
 
 def _error(call: Any) -> tuple[str, str]:
@@ -69,7 +59,7 @@ def test_input_that_is_not_json_is_refused(sfn: Any, arn: str) -> None:
 
 def test_describe_execution_answers_as_aws(sfn: Any, arn: str) -> None:
     execution = sfn.start_execution(stateMachineArn=arn, input='{"k": 1}')["executionArn"]
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "SUCCEEDED"
     assert described["output"] == '"done"'  # JSON text, as AWS writes a string output
     assert described["input"] == '{"k":1}'
@@ -86,10 +76,10 @@ def test_a_failed_execution_is_redrivable_and_redriven(sfn: Any) -> None:
         name=f"redrive-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "FAILED" and described["redriveStatus"] == "REDRIVABLE"
     sfn.redrive_execution(executionArn=execution)
-    described = _finished(sfn, execution)
+    described = wait_finished(sfn, execution)
     assert described["status"] == "FAILED"  # it fails again at F: the redrive ran from the failed state
     assert described["redriveCount"] == 1 and "redriveDate" in described
     types = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
