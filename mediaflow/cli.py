@@ -289,10 +289,14 @@ def process(
     else:
         local = _local_stack(settings)  # a bad parameter is refused here, before anything starts
         console.print("Starting the local stack…")
-        with local:
-            _report_recovery(local)
-            failed = run_files(local, files, output, timeout, started, console)
-            console.print(f"Emails: {local.outbox.folder}")
+        try:
+            with local:
+                _report_recovery(local)
+                failed = run_files(local, files, output, timeout, started, console)
+                console.print(f"Emails: {local.outbox.folder}")
+        except KeyboardInterrupt:  # while the stack starts or stops: the state dir keeps every upload
+            console.print("Interrupted: the jobs still running were left to the stack.")
+            sys.exit(130)
     sys.exit(1 if failed else 0)
 
 

@@ -116,7 +116,7 @@ def run_files(
             console.print(f"[bold]{name}[/] → s3://{stack.bucket}/{key}")
             jobs.append(FileJob(name, key, etag, timeout, time.monotonic() + timeout))
         follow(stack, jobs, console)
-    except KeyboardInterrupt:
+        return _summary(stack, jobs, output, time.monotonic() - started, console)
+    except KeyboardInterrupt:  # while following, or while copying the outputs out
         console.print("Interrupted: the jobs still running were left to the stack.")
         raise SystemExit(130) from None
-    return _summary(stack, jobs, output, time.monotonic() - started, console)
