@@ -47,6 +47,7 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from mediaflow.moto_patches.definitions import walk_states
 from mediaflow.moto_patches.failures import state_failure
+from mediaflow.moto_patches.limits import drop_finished_threads
 
 BATCH_LIMIT_BYTES = 256 * 1024
 # A child's status, as Step Functions spells it in result files (moto's enum: these are AWS's words).
@@ -82,10 +83,11 @@ def _parse(definition: str) -> Any:
         return original_parse(definition)
     batchers = normalise(parsed) if isinstance(parsed, dict) else {}
     program, tree = original_parse(json.dumps(parsed))
-    if batchers:
-        for state_map in _state_maps(program):
-            if state_map.name in batchers:
-                state_map.iteration_component.item_batcher = batchers[state_map.name]
+    for state_map in _state_maps(program):
+        if state_map.name in batchers:
+            state_map.iteration_component.item_batcher = batchers[state_map.name]
+        # Each child's record is kept only for a ResultWriter's files (10,000 records are ~50 MB).
+        state_map.iteration_component.writes_results = state_map.result_writer is not None
     return program, tree
 
 
@@ -161,9 +163,13 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         batch_input = _batch_input(env, batcher)
         env.stack.append(batches(items, batcher, batch_input))
     record = eval_input.map_run_record
-    record.child_results = []
+    record.child_results = [] if getattr(self, "writes_results", False) else None
     total = len(env.stack[-1])
-    original_map_run(self, env, eval_input)
+    try:
+        original_map_run(self, env, eval_input)
+    finally:
+        drop_finished_threads()  # a Map Run's thousands of child threads, not at the execution's end
+
     failed = record.item_counter.failed.get()
     if threshold_exceeded(failed, total, record.tolerated_failure_count, record.tolerated_failure_percentage):
         env.stack.pop()
@@ -191,6 +197,11 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
     """moto's child run, recording what AWS's result files list for each child."""
     started = datetime.now(UTC)
     original_eval_job(self, env, job)
+    if job.job_index % 256 == 255:
+        drop_finished_threads()  # a big Map Run's finished children, as it goes
+    results = getattr(self._map_run_record, "child_results", None)
+    if results is None:
+        return
     state = env.program_state()
     record: dict[str, Any] = {"index": job.job_index, "input": copy.deepcopy(job.job_input), "start": started}
     if isinstance(state, ProgramError):
@@ -202,7 +213,7 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
         record.update(status=SUCCEEDED, output=copy.deepcopy(env.states.get_input()))
     record["stop"] = datetime.now(UTC)
     with _records_lock:
-        getattr(self._map_run_record, "child_results", []).append(record)
+        results.append(record)
 
 
 # -- ResultWriter -----------------------------------------------------------------------------
@@ -250,7 +261,7 @@ def _handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: 
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     bucket = parameters["Bucket"]
-    results = sorted(getattr(record, "child_results", []), key=lambda result: result["index"])
+    results = sorted(getattr(record, "child_results", None) or [], key=lambda result: result["index"])
     files: dict[str, list[dict[str, Any]]] = {FAILED: [], "PENDING": [], SUCCEEDED: []}
     for status in (SUCCEEDED, FAILED):
         records = [child_record(record.map_run_arn, result) for result in results if result["status"] == status]
