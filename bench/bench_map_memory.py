@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from mediaflow import moto_patches
 from mediaflow.template import ACCOUNT_ID, REGION
+from mediaflow_shared.contract.record import EXECUTION_RUNNING
 
 DEFINITION = {
     "StartAt": "M",
@@ -60,7 +61,7 @@ def main() -> None:
         def run(items: int) -> tuple[float, float]:
             started = time.monotonic()
             execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"xs": list(range(items))}))
-            while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+            while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == EXECUTION_RUNNING:
                 time.sleep(0.1)
             gc.collect()
             return time.monotonic() - started, rss_mb()
