@@ -546,65 +546,19 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     parse_definitions_once()
     implement_redrive_execution()
     list_services_once()
-    evaluate_jsonata()
-    scale_wait_and_retry()
-    describe_executions_as_aws()
-    check_definitions_as_aws()
-    intrinsics_as_aws()
-    paths_as_aws()
-    distributed_maps_as_aws()
-    enforce_execution_limits()
+    patch_the_language()
     return outer_sink
 
 
-def enforce_execution_limits() -> None:
-    """25,000 history events; States.ALL does not catch the terminal errors (limits.py)."""
-    if _once("sfn-limits"):
-        limits.apply()
+# The Step Functions language's patches: each module's docstring says what it corrects. In this
+# order: the history limit (limits) wraps the time scale's event stamping (clock).
+LANGUAGE_PATCHES = (jsonata_patches, variables, clock, api, definitions, intrinsics, paths, maps, limits)
 
 
-def distributed_maps_as_aws() -> None:
-    """Tolerated failures enforced, ItemBatcher, ResultWriter's files, S3 listings (maps.py)."""
-    if _once("sfn-maps"):
-        maps.apply()
-
-
-def paths_as_aws() -> None:
-    """Definite paths give a value, not a list; States.NoChoiceMatched (paths.py)."""
-    if _once("sfn-paths"):
-        paths.apply()
-
-
-def intrinsics_as_aws() -> None:
-    """Float and null arguments, States.Format's escapes, States.IntrinsicFailure (intrinsics.py)."""
-    if _once("sfn-intrinsics"):
-        intrinsics.apply()
-
-
-def check_definitions_as_aws() -> None:
-    """InvalidDefinition as AWS words it, loud refusals, a parser safe to share (definitions.py)."""
-    if _once("sfn-definitions"):
-        definitions.apply()
-
-
-def describe_executions_as_aws() -> None:
-    """DescribeExecution, StartExecution and SendTaskFailure as AWS answers them (api.py)."""
-    if _once("sfn-describe"):
-        api.apply()
-
-
-def scale_wait_and_retry() -> None:
-    """moto sleeps Wait and Retry delays in real time; a time scale shortens them (clock.py)."""
-    if _once("clock"):
-        clock.apply()
-
-
-def evaluate_jsonata() -> None:
-    """moto's JSONata evaluator is a stub that calls None (mediaflow/moto_patches/jsonata.py);
-    variables: Output sees the values from before Assign, and the size limits (variables.py)."""
-    if _once("jsonata"):
-        jsonata_patches.apply()
-        variables.apply()
+def patch_the_language() -> None:
+    for module in LANGUAGE_PATCHES:
+        if _once(module.__name__):
+            module.apply()
 
 
 # -- Durable state: write-through to the state store, and redrive after a crash -------------
@@ -823,12 +777,15 @@ def run_again(
     backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
     definition = json.loads(backend.describe_state_machine(state_machine_arn).definition)
     state, state_input = redrive_point(definition, events, json.loads(execution_input))
+    count = 0
     if events:
         count = 1 + sum(1 for event in events if event["type"] == HistoryEventType.ExecutionRedriven)
         _run_redrives_from_their_state()
         _redrives[execution_arn] = Redrive(state, state_input, events, iso_timestamp(start_date), count)
     execution = backend.start_execution(state_machine_arn, name=name, execution_input=execution_input)
     execution.start_date = start_date
+    if count:  # what DescribeExecution reports, without reading the history at every poll
+        execution.redrive_count, execution.redrive_date = count, datetime.now(UTC)
     return state
 
 
@@ -896,6 +853,7 @@ def restore_execution(stored: StoredExecution, events: Callable[[], list[dict[st
     execution.output = json.loads(stored.output) if stored.output else None
     execution.error, execution.cause = stored.error, stored.cause
     execution.exec_worker = _StoredHistory(events)
+    execution.redrive_count = None  # unknown until DescribeExecution asks (api.redrive_fields)
     state_machine.executions.append(execution)
 
 
@@ -933,14 +891,11 @@ class ExecutionNotRedrivable(JsonRESTError):
         super().__init__("ExecutionNotRedrivable", message)
 
 
-REDRIVABLE = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.TIMED_OUT}
-
-
 def redrive_execution(backend: Any, execution_arn: str) -> datetime:
     """Run a FAILED, ABORTED or TIMED_OUT execution again from the state that did not finish,
     as AWS does: same ARN, name, input and start date; the history continues."""
     execution = backend.describe_execution(execution_arn)
-    if execution.exec_status not in REDRIVABLE:
+    if execution.exec_status not in api.REDRIVABLE:
         raise ExecutionNotRedrivable(
             f"Execution {execution_arn} is {execution.exec_status.value}: "
             "only FAILED, ABORTED or TIMED_OUT executions can be redriven"

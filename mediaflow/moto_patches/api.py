@@ -24,12 +24,16 @@ REDRIVABLE = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.T
 
 
 def redrive_fields(execution: Any) -> dict[str, Any]:
-    """redriveCount/redriveDate from the history's ExecutionRedriven events, and whether it can be."""
-    events = execution.to_history_output()["events"] if execution.exec_worker or execution.stop_date else []
-    redriven = [event for event in events if event["type"] == HistoryEventType.ExecutionRedriven]
-    fields: dict[str, Any] = {"redriveCount": len(redriven)}
-    if redriven:
-        fields["redriveDate"] = redriven[-1]["timestamp"]
+    """redriveCount/redriveDate (set by a redrive: run_again), and whether it can be redriven."""
+    if getattr(execution, "redrive_count", 0) is None:  # restored after a restart: counted once, from its history
+        redriven = [
+            e for e in execution.to_history_output()["events"] if e["type"] == HistoryEventType.ExecutionRedriven
+        ]
+        execution.redrive_count = len(redriven)
+        execution.redrive_date = redriven[-1]["timestamp"] if redriven else None
+    fields: dict[str, Any] = {"redriveCount": getattr(execution, "redrive_count", 0)}
+    if getattr(execution, "redrive_date", None) is not None:
+        fields["redriveDate"] = execution.redrive_date
     status = execution.exec_status
     if status in REDRIVABLE:
         fields["redriveStatus"] = "REDRIVABLE"

@@ -85,3 +85,48 @@ def test_a_failed_execution_is_redrivable_and_redriven(sfn: Any) -> None:
     types = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
     assert types.count("ExecutionRedriven") == 1
     assert types.count("PassStateEntered") == 1  # A was not run again
+
+
+def test_a_restored_execution_reports_its_redrives_from_its_stored_history(sfn: Any) -> None:
+    """After a restart an execution comes back from the state store; its redrive count is read
+    from its history once, when DescribeExecution first asks (live ones carry it from the redrive)."""
+    from moto.stepfunctions.parser import models as parser_models
+
+    from mediaflow import moto_patches
+    from mediaflow.state_store import StoredExecution
+
+    definition = machine({"A": {"Type": "Pass", "Next": "F"}, "F": {"Type": "Fail", "Error": "E", "Cause": "c"}})
+    arn = sfn.create_state_machine(
+        name=f"restored-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    execution_arn = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert wait_finished(sfn, execution_arn)["status"] == "FAILED"
+    sfn.redrive_execution(executionArn=execution_arn)
+    before = wait_finished(sfn, execution_arn)
+    events = sfn.get_execution_history(executionArn=execution_arn)["events"]
+
+    backend = parser_models.stepfunctions_parser_backends[arn.split(":")[4]][arn.split(":")[3]]
+    machine_record = backend.describe_state_machine(arn)
+    machine_record.executions[:] = [e for e in machine_record.executions if e.exec_arn != execution_arn]
+    stored = StoredExecution(
+        execution_arn,
+        arn,
+        execution_arn.rsplit(":", 1)[1],
+        before["input"],
+        before["startDate"].isoformat(),
+        before["status"],
+        before["stopDate"].isoformat(),
+        None,
+        before["error"],
+        before["cause"],
+    )
+    reads = []
+    moto_patches.restore_execution(stored, lambda: reads.append(1) or events)
+
+    after = sfn.describe_execution(executionArn=execution_arn)
+    assert (after["redriveCount"], after["redriveDate"]) == (
+        1,
+        next(e["timestamp"] for e in events if e["type"] == "ExecutionRedriven"),
+    )
+    sfn.describe_execution(executionArn=execution_arn)
+    assert len(reads) == 1  # read once, not at every describe
