@@ -31,6 +31,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.error_name import
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringIntrinsicFunction
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory import (
+    _UNSUPPORTED_SERVICE_NAMES,
+)
 from moto.stepfunctions.parser.asl.parse import preprocessor as preprocessor_module
 from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
@@ -66,29 +69,11 @@ class InvalidDefinition(JsonRESTError):
         super().__init__("InvalidDefinition", f"Invalid State Machine Definition: '{reason}'")
 
 
-def _states(states: dict[str, Any], path: str, language: str) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """Every state with its path in the definition and its query language, nested ones too."""
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        state_path = f"{path}/States/{name}"
-        state_language = state.get("QueryLanguage", language)
-        yield state_path, state, state_language
-        for branch_index, branch in enumerate(state.get("Branches") or []):
-            if isinstance(branch, dict):
-                yield from _states(branch.get("States") or {}, f"{state_path}/Branches[{branch_index}]", state_language)
-        for key in ("ItemProcessor", "Iterator"):
-            processor = state.get(key)
-            if isinstance(processor, dict):
-                yield from _states(processor.get("States") or {}, f"{state_path}/{key}", state_language)
-
-
-def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(path, name, state) for every state of the definition, nested ones too."""
-    for path, machine in _machines(definition, ""):
-        for name, state in (machine.get("States") or {}).items():
-            if isinstance(state, dict):
-                yield f"{path}/States/{name}", name, state
+def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any], str]]:
+    """(path, name, state, query language) for every state of the definition, nested ones too."""
+    for path, machine, language in _machines(definition, "", definition.get("QueryLanguage", JSONPATH)):
+        for name, state in _named_states(machine):
+            yield f"{path}/States/{name}", name, state, state.get("QueryLanguage", language)
 
 
 def _choices(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,19 +81,14 @@ def _choices(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def query_language_errors(definition: dict[str, Any]) -> list[str]:
-    language = definition.get("QueryLanguage", JSONPATH)
     errors = []
-    for path, state, state_language in _states(definition.get("States") or {}, "", language):
+    for path, _name, state, state_language in walk_states(definition):
         if state_language == JSONATA:
             wrong = [field for field in JSONPATH_ONLY_FIELDS if field in state]
-            wrong += [
-                f"Choices[{i}]/Variable" for i, rule in enumerate(state.get("Choices") or []) if "Variable" in rule
-            ]
+            wrong += [f"Choices[{i}]/Variable" for i, rule in enumerate(_choices(state)) if "Variable" in rule]
         else:
             wrong = [field for field in JSONATA_ONLY_FIELDS if field in state]
-            wrong += [
-                f"Choices[{i}]/Condition" for i, rule in enumerate(state.get("Choices") or []) if "Condition" in rule
-            ]
+            wrong += [f"Choices[{i}]/Condition" for i, rule in enumerate(_choices(state)) if "Condition" in rule]
         errors += [
             f"SCHEMA_VALIDATION_FAILED: The field '{field.split('/')[-1]}' is not supported "
             f"for the {state_language} query language at {path}/{field}"
@@ -127,32 +107,34 @@ def _transitions(state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
             yield f"Catch[{index}]/Next", catcher.get("Next")
 
 
-def _machines(machine: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The definition and every nested state machine (Parallel branches, Map processors)."""
-    yield path, machine
-    for name, state in (machine.get("States") or {}).items():
-        if not isinstance(state, dict):
-            continue
+def _named_states(machine: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(name, state) for name, state in (machine.get("States") or {}).items() if isinstance(state, dict)]
+
+
+def _machines(machine: dict[str, Any], path: str, language: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """The definition and every nested state machine (Parallel branches, Map processors), each
+    with the query language its states inherit (the enclosing state's)."""
+    yield path, machine, language
+    for name, state in _named_states(machine):
+        inherited = state.get("QueryLanguage", language)
         for index, branch in enumerate(state.get("Branches") or []):
             if isinstance(branch, dict):
-                yield from _machines(branch, f"{path}/States/{name}/Branches[{index}]")
+                yield from _machines(branch, f"{path}/States/{name}/Branches[{index}]", inherited)
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                yield from _machines(state[key], f"{path}/States/{name}/{key}")
+                yield from _machines(state[key], f"{path}/States/{name}/{key}", inherited)
 
 
 def transition_errors(definition: dict[str, Any]) -> list[str]:
     """Every Next, Default and StartAt must name a state of the same machine."""
     errors = []
-    for path, machine in _machines(definition, ""):
+    for path, machine, _language in _machines(definition, "", JSONPATH):
         names = set(machine.get("States") or {})
         if machine.get("StartAt") not in names:
             errors.append(
                 f"MISSING_TRANSITION_TARGET: Missing 'StartAt' target: {machine.get('StartAt')} at {path}/StartAt"
             )
-        for name, state in (machine.get("States") or {}).items():
-            if not isinstance(state, dict):
-                continue
+        for name, state in _named_states(machine):
             for field, target in _transitions(state):
                 if target is not None and target not in names:
                     errors.append(
@@ -175,7 +157,7 @@ _BOUNDS = (
 
 def bound_errors(definition: dict[str, Any]) -> list[str]:
     errors = []
-    for path, _name, state in walk_states(definition):
+    for path, _name, state, _language in walk_states(definition):
         fields = [(field, state.get(field), low, high) for field, low, high in _BOUNDS]
         batcher = state.get("ItemBatcher")
         if isinstance(batcher, dict):
@@ -195,9 +177,7 @@ def bound_errors(definition: dict[str, Any]) -> list[str]:
 def unsupported_features(definition: dict[str, Any]) -> list[str]:
     """What the local runtime refuses to run, each named; empty when it runs everything."""
     refusals = []
-    for path, state, _language in _states(
-        definition.get("States") or {}, "", definition.get("QueryLanguage", JSONPATH)
-    ):
+    for path, _name, state, _language in walk_states(definition):
         for feature, present in UNSUPPORTED.items():
             if present(state):
                 refusals.append(
@@ -206,26 +186,21 @@ def unsupported_features(definition: dict[str, Any]) -> list[str]:
     return refusals
 
 
+def _written_batch_input(state: dict[str, Any]) -> dict[str, Any]:
+    """ItemBatcher's BatchInput, when it is an object (only its `.$` fields are computed)."""
+    batcher = state.get("ItemBatcher")
+    batch_input = batcher.get("BatchInput") if isinstance(batcher, dict) else None
+    return batch_input if isinstance(batch_input, dict) else {}
+
+
 def _map_mode(state: dict[str, Any]) -> str:
     processor = state.get("ItemProcessor") or {}
     return str((processor.get("ProcessorConfig") or {}).get("Mode", "INLINE"))
 
 
-# Service integrations the engine cannot run as AWS does: moto passes these to a generic SDK call
-# with a log warning (athena … sagemaker), or has no implementation (HTTP Task).
-_UNRUN_SERVICES = {
-    "athena",
-    "bedrock",
-    "codebuild",
-    "eks",
-    "elasticmapreduce",
-    "emr-containers",
-    "emr-serverless",
-    "databrew",
-    "mediaconvert",
-    "sagemaker",
-    "http",
-}
+# Service integrations the engine cannot run as AWS does: the ones moto itself lists as unsupported
+# (it passes them to a generic SDK call with a log warning), and the HTTP Task (no implementation).
+_UNRUN_SERVICES = _UNSUPPORTED_SERVICE_NAMES | {"http"}
 
 
 def _integration(state: dict[str, Any]) -> str | None:
@@ -254,6 +229,10 @@ UNSUPPORTED: dict[str, Any] = {
     ),
     "ItemBatcher together with ItemSelector": lambda state: "ItemBatcher" in state and "ItemSelector" in state,
     "ItemBatcher in an INLINE Map": lambda state: "ItemBatcher" in state and _map_mode(state) != "DISTRIBUTED",
+    "ItemBatcher BatchInput with a context-object path, a variable or an intrinsic function": lambda state: any(
+        key.endswith(".$") and not (value == "$" or str(value).startswith("$."))
+        for key, value in _written_batch_input(state).items()
+    ),
 }
 
 

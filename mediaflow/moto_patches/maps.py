@@ -43,6 +43,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.parse import asl_parser
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from mediaflow.moto_patches.definitions import walk_states
@@ -62,7 +63,7 @@ _records_lock = threading.Lock()
 def normalise(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Rewrites `definition` in place for moto's parser; returns each Map state's ItemBatcher by name."""
     batchers: dict[str, dict[str, Any]] = {}
-    for _path, name, state in walk_states(definition):
+    for _path, name, state, _language in walk_states(definition):
         if state.get("Type") != "Map":
             continue
         percentage = state.get("ToleratedFailurePercentage")
@@ -112,22 +113,27 @@ def _state_maps(component: Any, seen: set[int] | None = None) -> list[StateMap]:
 
 def batches(items: list[Any], batcher: dict[str, Any], batch_input: Any) -> list[dict[str, Any]]:
     """Items grouped as ItemBatcher says: at most MaxItemsPerBatch items and MaxInputBytesPerBatch
-    bytes (of the child's input, as JSON) each."""
+    bytes (of the child's input, as compact JSON) each."""
     max_items = batcher.get("MaxItemsPerBatch") or len(items) or 1
     max_bytes = min(batcher.get("MaxInputBytesPerBatch") or BATCH_LIMIT_BYTES, BATCH_LIMIT_BYTES)
-    grouped: list[dict[str, Any]] = []
-    current: list[Any] = []
 
     def child_input(group: list[Any]) -> dict[str, Any]:
         return {"BatchInput": batch_input, "Items": group} if batch_input is not None else {"Items": group}
 
+    # The child's input is its empty shape plus each item's JSON and a comma between items:
+    # summed as items are added, not serialised again for every item.
+    empty = len(json.dumps(child_input([]), separators=(",", ":")).encode())
+    grouped: list[dict[str, Any]] = []
+    current: list[Any] = []
+    size = empty
     for item in items:
-        candidate = [*current, item]
-        too_big = len(json.dumps(child_input(candidate), separators=(",", ":")).encode()) > max_bytes
-        if current and (len(candidate) > max_items or too_big):
+        item_size = len(json.dumps(item, separators=(",", ":")).encode())
+        grown = size + item_size + (1 if current else 0)
+        if current and (len(current) + 1 > max_items or grown > max_bytes):
             grouped.append(child_input(current))
-            candidate = [item]
-        current = candidate
+            current, grown = [], empty + item_size
+        current.append(item)
+        size = grown
     if current:
         grouped.append(child_input(current))
     return grouped
@@ -177,15 +183,16 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
 
 
 def _batch_input(env: Any, batcher: dict[str, Any]) -> Any:
-    """BatchInput as written; `"key.$"` fields are taken from the state input (JSONPath)."""
-    from moto.stepfunctions.parser.asl.utils.json_path import extract_json
-
+    """BatchInput as written; `"key.$"` fields are taken from the state input (JSONPath; anything
+    else in a `.$` field is refused at CreateStateMachine: definitions.UNSUPPORTED)."""
     written = batcher.get("BatchInput")
     if not isinstance(written, dict):
         return written
     state_input = env.states.get_input()
     return {
-        (key[:-2] if key.endswith(".$") else key): (extract_json(value, state_input) if key.endswith(".$") else value)
+        (key[:-2] if key.endswith(".$") else key): (
+            json_path.extract_json(value, state_input) if key.endswith(".$") else value
+        )
         for key, value in written.items()
     }
 

@@ -39,6 +39,24 @@ def reader_map(config: dict[str, Any]) -> dict[str, Any]:
 
 
 REFUSED = [
+    Refused(
+        "batch-input-from-the-context-object",
+        machine(
+            {
+                "M": {
+                    "Type": "Map",
+                    "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"id.$": "$$.Execution.Id"}},
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                        "StartAt": "P",
+                        "States": {"P": pass_state()},
+                    },
+                    "End": True,
+                }
+            }
+        ),
+        LOCAL,
+    ),
     Refused("bedrock-task", task("arn:aws:states:::bedrock:invokeModel"), LOCAL),
     Refused("sagemaker-task", task("arn:aws:states:::sagemaker:createTrainingJob.sync"), LOCAL),
     Refused("http-task", task("arn:aws:states:::http:invoke"), LOCAL),
