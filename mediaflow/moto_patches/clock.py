@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import os
 import threading
+import time
 from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -51,24 +52,21 @@ def _run_ahead(env: Any, seconds: float) -> None:
 
 
 def pause(env: Any, seconds: float) -> None:
-    """Wait `seconds` of execution time: `seconds * scale` of real time, or less if the execution stops."""
+    """Wait `seconds` of execution time: `seconds * scale` of real time, less if the execution stops.
+    moto's Wait re-waited after any wake-up; its Retry slept through an abort."""
     if seconds <= 0:
         return
-    real = seconds * _scale
-    interrupted = env.program_state_event.wait(real)
-    if not interrupted or env.is_running():
-        _run_ahead(env, seconds - real)
+    deadline = time.monotonic() + seconds * _scale
+    while env.is_running():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            _run_ahead(env, seconds - seconds * _scale)
+            return
+        env.program_state_event.wait(remaining)
 
 
 def _wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
-    """moto re-waited after any wake-up; an execution that stops (aborted, timed out) stops waiting."""
-    deadline = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=wait_seconds * _scale)
-    while env.is_running():
-        remaining = (deadline - datetime.datetime.now(datetime.UTC)).total_seconds()
-        if remaining <= 0:
-            _run_ahead(env, wait_seconds - wait_seconds * _scale)
-            return
-        env.program_state_event.wait(remaining)
+    pause(env, wait_seconds)
 
 
 def _retrier_eval_body(self: Any, env: Any) -> None:

@@ -79,9 +79,6 @@ def _visit_float(self: Any, ctx: Any) -> ArgumentLiteral:
     return ArgumentLiteral(definition_value=float(ctx.NUMBER().getText()))
 
 
-original_visit_arg_list = IntrinsicPreprocessor.visitFunc_arg_list
-
-
 def _visit_arg_list(self: Any, ctx: Any) -> ArgumentList:
     """Every argument, `null` included (moto's grammar has no null rule: it parsed to nothing)."""
     arguments = []

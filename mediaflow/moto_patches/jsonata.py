@@ -70,7 +70,6 @@ from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_module
 from mediaflow.moto_patches.variables import visible_variables
 
 _compiled = threading.local()
-_UNDEFINED = object()
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
 
@@ -187,12 +186,17 @@ def _error_tail(error: Exception) -> str:
     return str(error)
 
 
-def evaluate(expression: str, env: Any, field: str | None, with_states: bool = True) -> Any:
-    """The value of `expression`; undefined (and any error) fails the state as AWS does."""
-    bindings: dict[str, Any] = dict(AWS_FUNCTIONS)
-    bindings.update({name: _bound(value) for name, value in visible_variables(env.variable_store, field).items()})
+def _bindings(env: Any, field: str | None, with_states: bool) -> dict[str, Any]:
+    """The variables an expression in `field` sees, and `$states` where the query language has it."""
+    bindings = {name: _bound(value) for name, value in visible_variables(env.variable_store, field).items()}
     if with_states:
         bindings["states"] = env.states._states_data
+    return bindings
+
+
+def evaluate(expression: str, env: Any, field: str | None) -> Any:
+    """The value of `expression`; undefined (and any error) fails the state as AWS does."""
+    bindings = {**AWS_FUNCTIONS, **_bindings(env, field, with_states=True)}
     try:
         compiled = _compile(expression)
         result = compiled.evaluate(None, bindings)
@@ -281,10 +285,7 @@ def _string_jsonata_body(self: Any, env: Any) -> None:
 
 def _variable_sample_body(self: Any, env: Any) -> None:
     """`"x.$": "$name.path"` (JSONPath states) and `$name` in JSONata: variables, no failure on undefined."""
-    variables = visible_variables(env.variable_store, current_field())
-    bindings: dict[str, Any] = {name: _bound(value) for name, value in variables.items()}
-    if self.query_language_mode == QueryLanguageMode.JSONata:
-        bindings["states"] = env.states._states_data
+    bindings = _bindings(env, current_field(), with_states=self.query_language_mode == QueryLanguageMode.JSONata)
     env.stack.append(_plain(_compile(self.expression).evaluate(None, bindings)))
 
 
@@ -348,8 +349,8 @@ def apply() -> None:
     ):
         component._eval_body = _within(lambda binding: f"/{binding.identifier}", body)
     JSONataTemplateValueArray._eval_body = _array_within
-    ConditionStringJSONata._eval_body = _condition_body
     AssignTemplateValueArray._eval_body = _array_within
+    ConditionStringJSONata._eval_body = _condition_body  # before the loop below wraps it with its field
     for component, name in (
         (Output, "Output"),
         (ArgumentsJSONataTemplateValueObject, "Arguments"),

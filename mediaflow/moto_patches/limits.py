@@ -42,9 +42,6 @@ class HistoryLimitExceeded(RuntimeError):
     def __init__(self) -> None:
         super().__init__(f"The execution reached the maximum number of events in its history ({HISTORY_LIMIT}).")
 
-    def __repr__(self) -> str:
-        return str(self)
-
 
 original_add_event = EventManager.add_event  # replaced in apply(): the clock wraps it too
 
@@ -92,15 +89,6 @@ def drop_finished_threads() -> None:
     TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
 
 
-def apply() -> None:
-    global original_add_event
-    original_add_event = EventManager.add_event
-    EventManager.add_event = _add_event
-    ErrorEqualsDecl._eval_body = _error_equals
-    IterationWorker._eval_pool = _eval_pool
-    Program.eval = _program_eval
-
-
 def _eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
     """moto's Map worker, as a loop: moto called itself once per item, so a worker given ~1,000
     items hit Python's recursion limit and the execution stayed RUNNING; and a job whose failure
@@ -129,3 +117,12 @@ def _eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
             return
         self._job_pool.close_job(job)
         job = next_job
+
+
+def apply() -> None:
+    global original_add_event
+    original_add_event = EventManager.add_event
+    EventManager.add_event = _add_event
+    ErrorEqualsDecl._eval_body = _error_equals
+    IterationWorker._eval_pool = _eval_pool
+    Program.eval = _program_eval

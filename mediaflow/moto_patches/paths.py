@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import cache
 from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
@@ -37,6 +38,7 @@ _QUOTED = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _INDEFINITE = re.compile(r"\*|\.\.|\[\s*\?|\[[^\]]*[:,][^\]]*\]")
 
 
+@cache
 def is_definite(path: str) -> bool:
     return _INDEFINITE.search(_QUOTED.sub("''", path)) is None
 
@@ -66,8 +68,12 @@ def _choice_eval_state(self: Any, env: Any) -> None:
 
 
 def string_matches(value: Any, pattern: str) -> bool:
-    if not isinstance(value, str):
-        return False
+    return isinstance(value, str) and _matcher(pattern).fullmatch(value) is not None
+
+
+@cache
+def _matcher(pattern: str) -> re.Pattern[str]:
+    """A StringMatches pattern as a regular expression, compiled once per pattern."""
     parts: list[str] = []
     escaped = False
     for char in pattern:
@@ -80,7 +86,7 @@ def string_matches(value: Any, pattern: str) -> bool:
             parts.append(".*")
         else:
             parts.append(re.escape(char))
-    return re.fullmatch("".join(parts), value, re.DOTALL) is not None
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def _comparison_variable_body(self: Any, env: Any) -> None:

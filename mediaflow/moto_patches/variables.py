@@ -32,6 +32,10 @@ def visible_variables(store: Any, field: str | None) -> dict[str, Any]:
     before = getattr(store, _BEFORE_ASSIGN, None)
     if before is not None and field is not None and field.startswith("Output"):
         return before
+    return _all_variables(store)
+
+
+def _all_variables(store: Any) -> dict[str, Any]:
     return {**store._outer_scope, **store._inner_scope}
 
 
@@ -63,7 +67,7 @@ def _assign_body(self: Any, env: Any) -> None:
         )
     store = env.variable_store
     if getattr(store, _BEFORE_ASSIGN, None) is None:
-        setattr(store, _BEFORE_ASSIGN, {**store._outer_scope, **store._inner_scope})
+        setattr(store, _BEFORE_ASSIGN, _all_variables(store))
     for name, value in declarations.items():
         store.set(variable_identifier=name, variable_value=value)
 
