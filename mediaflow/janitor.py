@@ -3,10 +3,16 @@
 On AWS a lifecycle rule expires the work prefix after a day; locally the runtime deletes a
 job's work files as soon as its record says it finished, unless told to keep them
 (`--keep-work-files`) for debugging.
+
+The janitor looks at every job record once, when it starts (jobs that finished before a
+restart), and after that only at the records written since its last round: the state store
+tells it of each write (`job_changed`). A runtime left up for a week does not scan its whole
+jobs table every second.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from mediaflow.periodic import Periodic
@@ -20,6 +26,8 @@ class WorkFileJanitor:
         self.jobs = jobs
         self.discard_work_files = discard_work_files
         self._cleaned: set[tuple[str, str | None]] = set()  # (job id, updatedAt): a retried job is new
+        self._changed: list[JobRecord] | None = None  # None: not caught up with the table yet
+        self._lock = threading.Lock()
         self._rounds = Periodic("work-file-janitor", interval, self.sweep)
 
     def start(self) -> None:
@@ -28,10 +36,20 @@ class WorkFileJanitor:
     def stop(self) -> None:
         self._rounds.stop()
 
+    def job_changed(self, job: JobRecord) -> None:
+        """A job record was written: looked at in the next round."""
+        with self._lock:
+            if self._changed is not None:
+                self._changed.append(job)
+
     def sweep(self) -> list[str]:
         """Clean every finished job not cleaned yet; returns the job ids cleaned."""
+        with self._lock:
+            changed, self._changed = self._changed, []
+        if changed is None:  # the first round: every record, as the table is now
+            changed = self.jobs()
         cleaned = []
-        for job in self.jobs():
+        for job in changed:
             job_id = job["jobId"]
             if job.get("status") in FINISHED_JOB_STATUSES and (job_id, job.get("updatedAt")) not in self._cleaned:
                 self.discard_work_files(job_id)

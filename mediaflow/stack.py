@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mediaflow import moto_patches
 from mediaflow.deploy import Deployer
@@ -22,6 +23,7 @@ from mediaflow.runtime_log import route_runtime_logs
 from mediaflow.stack_client import LOCAL_CREDENTIALS, StackClient
 from mediaflow.state_store import StateStore
 from mediaflow.template import REGION, bind_template
+from mediaflow_shared.contract.record import plain_item, record_from_item
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
@@ -89,6 +91,7 @@ class LocalStack(StackClient):
         self.recovered = restore_and_recover(self.store, self.table, self.layout.upload_prefix)
         if not self.settings.keep_work_files:
             self.janitor = WorkFileJanitor(self.jobs, self.discard_work_files)
+            self.store.watch_items(self._item_written)
             self.janitor.start()
         return self
 
@@ -107,6 +110,10 @@ class LocalStack(StackClient):
         if self._outer_sink is not None:
             moto_patches.deliver_email_to(self._outer_sink)
         self.store.close()
+
+    def _item_written(self, table: str, item: dict[str, Any]) -> None:
+        if table == self.table and self.janitor is not None:
+            self.janitor.job_changed(record_from_item(plain_item(item)))
 
     def __enter__(self) -> LocalStack:
         return self.start()

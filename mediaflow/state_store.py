@@ -23,7 +23,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,7 @@ class StateStore:
         self.blobs = state_dir / BLOBS
         self.blobs.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._item_watchers: list[Callable[[str, dict[str, Any]], None]] = []
         self._db = sqlite3.connect(state_dir / DATABASE, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a process crash
@@ -169,6 +170,13 @@ class StateStore:
         self._write(
             "INSERT OR REPLACE INTO items VALUES (?, ?, ?)", table, json.dumps(key, sort_keys=True), json.dumps(item)
         )
+        for watcher in self._item_watchers:
+            watcher(table, item)
+
+    def watch_items(self, watcher: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call `watcher(table, item)` after each item written from now on (the item in
+        DynamoDB's typed JSON), so a reader follows changes instead of scanning tables."""
+        self._item_watchers.append(watcher)
 
     def delete_item(self, table: str, key: dict[str, Any]) -> None:
         self._write("DELETE FROM items WHERE table_name = ? AND item_key = ?", table, json.dumps(key, sort_keys=True))

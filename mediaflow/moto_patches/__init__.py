@@ -48,6 +48,8 @@ from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.flow.start_at import StartAt
 from moto.stepfunctions.parser.asl.component.common.path import result_path as sfn_result_path
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.eval.event import event_manager as sfn_event_manager
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
@@ -75,7 +77,6 @@ _email_sink: EmailSink | None = None
 original_send_to_targets = events_models.Rule.send_to_targets
 original_bucket_response_post = s3_responses.S3Response._bucket_response_post
 original_put_object = s3_models.S3Backend.put_object
-original_get_execution_history = sfn_responses.StepFunctionResponse.get_execution_history
 original_lambda_invoke = lambda_models.LambdaFunction.invoke
 original_subscription_publish = sns_models.Subscription.publish
 original_boto_client_for = sfn_boto_client.boto_client_for
@@ -482,23 +483,6 @@ def read_only_requested_ranges() -> None:
         s3_responses.S3Response.key_response = _key_response
 
 
-# -- Step Functions: GetExecutionHistory's reverseOrder ------------------------------------
-
-
-def _get_execution_history(self: Any) -> Any:
-    """moto ignores reverseOrder (`aws stepfunctions get-execution-history --reverse-order`)."""
-    result = original_get_execution_history(self)
-    if not self._get_param("reverseOrder"):
-        return result
-    history = result.result
-    return ActionResult({**history, "events": list(reversed(history["events"]))})
-
-
-def honour_reverse_order() -> None:
-    if _once("sfn-reverse-order"):
-        sfn_responses.StepFunctionResponse.get_execution_history = _get_execution_history
-
-
 # -- Lambda: invocations through the AWS API reach the local workers ------------------------
 
 LambdaRunner = Callable[[str, bytes], Any]  # (function name, payload) -> lambda_workers.InvocationResult
@@ -542,7 +526,6 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     silence_engine_repr_dumps()
     hold_s3_to_its_limits()
     read_only_requested_ranges()
-    honour_reverse_order()
     parse_definitions_once()
     implement_redrive_execution()
     list_services_once()
@@ -800,7 +783,7 @@ def _execution_logic(self: Any) -> None:
     if redrive is None:
         original_execution_logic(self)
         return
-    program = self._get_evaluation_entrypoint()
+    program = copy.copy(self._get_evaluation_entrypoint())  # the shared program keeps its StartAt
     program.start_at = StartAt(redrive.state)
     self.env = self._get_evaluation_environment()
     self.env.states.context_object.context_object_data["Execution"]["StartTime"] = redrive.start_date
@@ -865,14 +848,37 @@ _programs_lock = threading.Lock()
 
 def _cached_entrypoint(self: Any) -> Any:
     """moto parses the whole definition again for every execution (80 to 150 ms for MediaFlow's,
-    the engine's largest cost per job). Parse it once; each execution gets its own deep copy
-    (6 ms), so nothing one execution changes (a redrive's StartAt) reaches another."""
+    the engine's largest cost per job). Parse it once and share the program: its components keep
+    no state of an execution (that lives in the execution's Environment; moto's own Map already
+    runs one set of components in many threads at once). A redrive changes its StartAt on a
+    shallow copy of its own."""
     definition = self._evaluation_details.state_machine_details.definition
     with _programs_lock:
         program = _programs.get(definition)
         if program is None:
-            program = _programs[definition] = original_entrypoint(self)
-    return copy.deepcopy(program)
+            program = _programs[definition] = _with_heap_keys(original_entrypoint(self))
+    return program
+
+
+def _with_heap_keys(program: Any) -> Any:
+    """Give every component its heap key now: moto draws one at first use, and two executions
+    drawing at once would leave one reading its values under the other's key."""
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, list | tuple | set | frozenset):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, Component):
+            if isinstance(value, EvalComponent):
+                value.heap_key  # noqa: B018 - drawn here, once
+            pending.extend(vars(value).values())
+    return program
 
 
 def parse_definitions_once() -> None:

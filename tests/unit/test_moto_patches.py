@@ -290,22 +290,52 @@ def test_a_ranged_get_reads_only_its_range(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @mock_aws(config=SFN_CONFIG)
-def test_execution_history_honours_reverse_order(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_execution_history_pages_as_aws_does_with_the_same_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto answers with every event at once (no nextToken), ignores reverseOrder and
+    includeExecutionData, and serialises through its generic shape walker (the engine's largest
+    cost per job). The fix pages as AWS does and writes the same events directly."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = _state_machine(sfn, {"P": {"Type": "Pass", "Next": "Q"}, "Q": {"Type": "Pass", "End": True}}, "P")
-    execution = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="e")["executionArn"])["executionArn"]
-    forward = [e["id"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
-    assert forward == sorted(forward)
+    states = {
+        "P": {"Type": "Pass", "Result": {"text": 'caf\u00e9 \u2028 "q"'}, "ResultPath": "$.p", "Next": "M"},
+        "M": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+            "ResultPath": "$.mapped",
+            "Next": "F",
+        },
+        "F": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
+    }
+    arn = _state_machine(sfn, states, "P")
+    started = sfn.start_execution(stateMachineArn=arn, name="e", input=json.dumps({"items": [1, 2, 3]}))
+    execution = started["executionArn"]
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        time.sleep(0.02)
 
-    shipped = moto_patches.original_get_execution_history
-    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "get_execution_history", shipped)
-    reverse = [e["id"] for e in sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]]
-    assert reverse == forward, "the bug: moto as shipped ignores reverseOrder"
-    monkeypatch.setattr(
-        sfn_responses.StepFunctionResponse, "get_execution_history", moto_patches._get_execution_history
+    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "get_execution_history", api.original_get_execution_history)
+    shipped = sfn.get_execution_history(executionArn=execution, maxResults=2, reverseOrder=True)
+    assert "nextToken" not in shipped and len(shipped["events"]) > 2, "the bug: one page of everything"
+    assert shipped["events"][0]["type"] == "ExecutionStarted", "the bug: reverseOrder ignored"
+    whole = sfn.get_execution_history(executionArn=execution)["events"]
+    assert {"MapIterationSucceeded", "ExecutionFailed"} <= {e["type"] for e in whole}
+
+    monkeypatch.setattr(sfn_responses.StepFunctionResponse, "get_execution_history", api._get_execution_history)
+    assert sfn.get_execution_history(executionArn=execution)["events"] == whole, "the same events, field for field"
+    pages = list(sfn.get_paginator("get_execution_history").paginate(executionArn=execution, maxResults=4))
+    assert len(pages) == -(-len(whole) // 4) and [e for page in pages for e in page["events"]] == whole
+    newest_first = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution, maxResults=3, reverseOrder=True
     )
-    reverse = [e["id"] for e in sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]]
-    assert reverse == forward[::-1]
+    assert [e for page in newest_first for e in page["events"]] == whole[::-1]
+    bare = sfn.get_execution_history(executionArn=execution, includeExecutionData=False)["events"]
+    details = [value for e in bare for key, value in e.items() if key.endswith("EventDetails")]
+    assert details and not any("input" in d or "output" in d for d in details), "no execution data"
+    assert [e["id"] for e in bare] == [e["id"] for e in whole]
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.get_execution_history(executionArn=execution, nextToken="not-a-token")
+    other = pages[0]["nextToken"]
+    with pytest.raises(sfn.exceptions.InvalidToken):  # a token of the forward listing, asked in reverse
+        sfn.get_execution_history(executionArn=execution, nextToken=other, reverseOrder=True)
 
 
 @mock_aws(config=SFN_CONFIG)
