@@ -59,7 +59,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import api, clock, definitions, intrinsics, limits, maps, paths, variables
+from mediaflow.moto_patches import api, clock, definitions, intrinsics, limits, maps, paths, s3_events, variables
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -520,6 +520,8 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"mediaflow's moto patches are written for moto {MOTO_VERSION}, found {moto.__version__}")
     route_events_to_step_functions()
+    if _once("s3-events"):
+        s3_events.apply()
     outer_sink = deliver_email_to(email_sink)
     reuse_step_functions_clients()
     context_start_time_as_string()

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.events.models import events_backends
 from moto.s3 import models as s3_models
+from moto.s3 import notifications as s3_notifications
 from moto.s3 import responses as s3_responses
 from moto.sns import models as sns_models
 from moto.stepfunctions import responses as sfn_responses
@@ -26,7 +27,7 @@ from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.backend import execution_worker
 
 from mediaflow import moto_patches
-from mediaflow.moto_patches import api
+from mediaflow.moto_patches import api, s3_events
 from mediaflow.template import ACCOUNT_ID, REGION
 
 SFN_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -84,6 +85,35 @@ def test_eventbridge_rule_with_state_machine_target_starts_an_execution() -> Non
     assert execution["name"] != "None"
     event = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
     assert event["detail"]["object"]["key"] == "uploads/a+b.jpg"
+
+
+@mock_aws
+def test_an_upload_without_tags_sends_object_created_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto stores every upload's empty tag set through PutObjectTagging, which sends
+    "Object Tags Added" too: two EventBridge events per upload. AWS sends Object Created only."""
+    sent: list[str] = []
+    monkeypatch.setattr(s3_notifications, "_send_event_bridge_message", lambda *args: sent.append(args[2]))
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media")
+    s3.put_bucket_notification_configuration(
+        Bucket="media", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    created, tagged = "s3:ObjectCreated:Put", "s3:ObjectTagging:Put"
+
+    monkeypatch.setattr(s3_models.S3Backend, "put_object_tagging", s3_events.original_put_object_tagging)
+    s3.put_object(Bucket="media", Key="shipped", Body=b"1")
+    assert sent == [created, tagged], "the bug"
+
+    sent.clear()
+    monkeypatch.setattr(s3_models.S3Backend, "put_object_tagging", s3_events._put_object_tagging)
+    s3.put_object(Bucket="media", Key="plain", Body=b"1")
+    assert sent == [created]
+    s3.put_object_tagging(Bucket="media", Key="plain", Tagging={"TagSet": [{"Key": "team", "Value": "media"}]})
+    assert sent[-1] == tagged and s3.get_object_tagging(Bucket="media", Key="plain")["TagSet"]
+    s3.put_object(Bucket="media", Key="plain", Body=b"2")  # overwritten without tags: the old tags go
+    assert s3.get_object_tagging(Bucket="media", Key="plain")["TagSet"] == []
+    s3.put_object(Bucket="media", Key="with-tags", Body=b"1", Tagging="team=media")
+    assert s3.get_object_tagging(Bucket="media", Key="with-tags")["TagSet"] == [{"Key": "team", "Value": "media"}]
 
 
 def test_s3_event_is_normalised_to_the_aws_shape() -> None:
