@@ -1,15 +1,20 @@
-"""The AWS emulator: moto's server on 127.0.0.1, Step Functions execution switched on,
-behind the request guard (mediaflow/request_guard.py)."""
+"""The AWS emulator: moto's WSGI app served on 127.0.0.1 by waitress, Step Functions execution
+switched on, behind the request guard (mediaflow/request_guard.py)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
+from typing import Any
 
+import waitress
 from moto.moto_api._internal.models import moto_api_backend
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
-from werkzeug.serving import make_server
+from moto.server import DomainDispatcherApplication, create_backend_app
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 
 from mediaflow.request_guard import GuardedWsgiApp, RequestGuard
 
@@ -39,26 +44,72 @@ def ensure_port_free(host: str, port: int, option: str) -> int:
     return port
 
 
-class _KeepAliveRequestHandler(MotoRequestHandler):
-    """HTTP/1.1: a client's connection serves many requests. moto's server speaks HTTP/1.0 and
-    closes each one, so every AWS call (the engine's own Task calls included) paid a new TCP
-    connection (bench/bench_runtime.py)."""
+# Requests in flight at once. Waitress queues the rest (back-pressure) instead of starting a
+# thread per connection. Generous, because a synchronous `aws lambda invoke` holds its thread
+# while the handler's own S3 calls need others.
+SERVER_THREADS = 32
+S3_PUT_LIMIT_BYTES = 5 * 1024**3  # S3's largest single PUT; bigger uploads go in multipart parts
 
-    protocol_version = "HTTP/1.1"
+
+class _EmptyBodyParser(HTTPRequestParser):
+    """waitress 3.0.2 answers `Expect: 100-continue` on a request with `Content-Length: 0` and
+    then waits for a body that will never come: boto3 sends that header on every S3 PUT, so a
+    zero-byte upload hung. A request whose body is complete needs no 100 Continue."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if not self.chunked and self.content_length == 0:
+            self.expect_continue = False
 
 
-class _GuardedMotoServer(ThreadedMotoServer):
-    """moto's threaded server with its WSGI app behind a RequestGuard."""
+class _Channel(HTTPChannel):
+    parser_class = _EmptyBodyParser
+
+
+class _WaitressServer:
+    """moto's WSGI app (behind a RequestGuard) served by waitress on a thread of its own.
+
+    moto's own ThreadedMotoServer is werkzeug's development server: HTTP/1.0, a new thread per
+    connection, and headers parsed through the email package; about twice waitress's CPU per
+    request (bench/bench_runtime.py, engine CPU per job). Waitress is a production WSGI server
+    (Pylons project, ZPL 2.1): HTTP/1.1 keep-alive, a fixed pool of worker threads, request
+    bodies past 512 KB spooled to disk."""
 
     def __init__(self, guard: RequestGuard) -> None:
-        super().__init__(ip_address=guard.host, port=guard.port, verbose=False)
         self.guard = guard
+        self._map: dict[int, Any] = {}  # the sockets this server's loop watches
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._server: Any = None
 
-    def _server_entry(self) -> None:
+    def start(self) -> None:
         app = GuardedWsgiApp(DomainDispatcherApplication(create_backend_app), self.guard)
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=_KeepAliveRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server = waitress.create_server(
+            app,
+            map=self._map,
+            host=self.guard.host,
+            port=self.guard.port,
+            threads=SERVER_THREADS,
+            max_request_body_size=S3_PUT_LIMIT_BYTES,
+            ident="MediaFlow local runtime",
+        )
+        self._server.channel_class = _Channel
+        self._thread = threading.Thread(target=self._serve, name="emulator-http", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=1.0, map=self._map, count=1)
+        # Closed on this thread, the only one that touches the loop's sockets.
+        wasyncore.close_all(self._map)
+        self._server.task_dispatcher.shutdown()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._server.pull_trigger()  # wakes the loop at once
+        self._thread.join()
 
 
 class Emulator:
@@ -66,7 +117,7 @@ class Emulator:
         self.host = host
         self.port = ensure_port_free(host, port, "--port")
         self.guard = RequestGuard(host, self.port, dev_api=dev_api)
-        self._server = _GuardedMotoServer(self.guard)
+        self._server = _WaitressServer(self.guard)
 
     @property
     def endpoint(self) -> str:
@@ -75,7 +126,8 @@ class Emulator:
     def start(self) -> None:
         # The engine sends its service calls to localhost:MOTO_PORT, so it must be this port.
         os.environ["MOTO_PORT"] = str(self.port)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # "Task queue depth is N": requests waiting for a thread, which is the point of a pool.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         # What POST /moto-api/config does, in process: /moto-api/ itself is closed by default.
         moto_api_backend.set_config({"stepfunctions": {"execute_state_machine": True}})
         self._server.start()

@@ -27,6 +27,7 @@ from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
 
 from mediaflow import moto_patches
+from mediaflow.moto_patches import object_blobs
 from mediaflow.state_store import StateStore
 from mediaflow.template import ACCOUNT_ID, REGION
 from mediaflow_shared.contract.job import job_from_event, job_id_for
@@ -51,9 +52,10 @@ def restore_objects(store: StateStore) -> int:
     for stored in store.objects():
         if stored.bucket not in backend.buckets or not stored.path.exists():
             continue
-        key = backend.put_object(
-            stored.bucket, stored.key, stored.path.read_bytes(), etag=stored.etag, disable_notification=True
-        )
+        # Put back without reading the bytes: the key reads them from the blob when asked.
+        key = backend.put_object(stored.bucket, stored.key, b"", etag=stored.etag, disable_notification=True)
+        object_blobs.read_from_blob(key, store, stored.path.name)
+        key.contentsize = stored.path.stat().st_size
         key.set_metadata(dict(stored.metadata), replace=True)
         if stored.version_id:
             key._version_id = stored.version_id

@@ -23,6 +23,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +86,13 @@ class StateStore:
         self.blobs.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._item_watchers: list[Callable[[str, dict[str, Any]], None]] = []
+        self._blob_lock = threading.RLock()
+        self._holds: Counter[str] = Counter()  # blob digest -> readers (object_blobs.BlobBuffer)
         self._db = sqlite3.connect(state_dir / DATABASE, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a process crash
         self._check_version()
+        self._drop_orphan_blobs()
 
     def _check_version(self) -> None:
         self._db.executescript(_SCHEMA)
@@ -122,28 +126,38 @@ class StateStore:
 
     # -- S3 ----------------------------------------------------------------------------
 
+    def blob_path(self, digest: str) -> Path:
+        return self.blobs / digest
+
     def put_object(
         self, bucket: str, key: str, data: bytes, etag: str, version_id: str | None, metadata: dict[str, Any], when: str
-    ) -> None:
+    ) -> str:
+        """Store an object's bytes and record; returns the blob's digest (its file name)."""
         digest = hashlib.sha256(data).hexdigest()
         blob = self.blobs / digest
+        partial = None
         if not blob.exists():
             partial = self.blobs / f".{digest}.{threading.get_ident()}.partial"
             partial.write_bytes(data)
-            os.replace(partial, blob)  # whole or not at all
-        old = self._rows("SELECT sha256 FROM objects WHERE bucket = ? AND key = ?", bucket, key)
-        self._write(
-            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-            bucket,
-            key,
-            digest,
-            etag,
-            version_id,
-            json.dumps(metadata),
-            when,
-        )
+        with self._blob_lock:  # the blob and the row that uses it appear together
+            if partial is not None:
+                os.replace(partial, blob)  # whole or not at all
+            elif not blob.exists():  # dropped since we looked
+                blob.write_bytes(data)
+            old = self._rows("SELECT sha256 FROM objects WHERE bucket = ? AND key = ?", bucket, key)
+            self._write(
+                "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+                bucket,
+                key,
+                digest,
+                etag,
+                version_id,
+                json.dumps(metadata),
+                when,
+            )
         if old and old[0][0] != digest:
             self._drop_blob_if_unused(old[0][0])
+        return digest
 
     def set_object_metadata(self, bucket: str, key: str, metadata: dict[str, Any]) -> None:
         self._write("UPDATE objects SET metadata = ? WHERE bucket = ? AND key = ?", json.dumps(metadata), bucket, key)
@@ -155,8 +169,29 @@ class StateStore:
             self._drop_blob_if_unused(old[0][0])
 
     def _drop_blob_if_unused(self, digest: str) -> None:
-        if not self._rows("SELECT 1 FROM objects WHERE sha256 = ? LIMIT 1", digest):
+        with self._blob_lock:
+            if self._holds[digest] or self._rows("SELECT 1 FROM objects WHERE sha256 = ? LIMIT 1", digest):
+                return
             (self.blobs / digest).unlink(missing_ok=True)
+
+    def hold_blob(self, digest: str) -> None:
+        """Keep a blob while something reads from it, even once no object row uses it."""
+        with self._blob_lock:
+            self._holds[digest] += 1
+
+    def release_blob(self, digest: str) -> None:
+        with self._blob_lock:
+            self._holds[digest] -= 1
+            if self._holds[digest] <= 0:
+                del self._holds[digest]
+        self._drop_blob_if_unused(digest)
+
+    def _drop_orphan_blobs(self) -> None:
+        """Blobs no row uses: held by an older version when the process died, or half written."""
+        used = {digest for (digest,) in self._rows("SELECT DISTINCT sha256 FROM objects")}
+        for blob in self.blobs.iterdir():
+            if blob.name not in used:
+                blob.unlink(missing_ok=True)
 
     def objects(self) -> Iterator[StoredObject]:
         for bucket, key, digest, etag, version_id, metadata, when in self._rows(

@@ -59,7 +59,18 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.utilities.arns import parse_arn
 
-from mediaflow.moto_patches import api, clock, definitions, intrinsics, limits, maps, paths, s3_events, variables
+from mediaflow.moto_patches import (
+    api,
+    clock,
+    definitions,
+    intrinsics,
+    limits,
+    maps,
+    object_blobs,
+    paths,
+    s3_events,
+    variables,
+)
 from mediaflow.moto_patches import jsonata as jsonata_patches
 
 if TYPE_CHECKING:
@@ -566,7 +577,7 @@ def _persisted_put_object(self: Any, bucket_name: str, key_name: str, value: byt
     kwargs["disable_notification"] = True
     key = _put_object_before_persistence(self, bucket_name, key_name, value, *args, **kwargs)
     if _store is not None:
-        _store.put_object(
+        digest = _store.put_object(
             bucket_name,
             key_name,
             key.value,
@@ -575,6 +586,7 @@ def _persisted_put_object(self: Any, bucket_name: str, key_name: str, value: byt
             dict(key.metadata),
             _iso(key.last_modified),
         )
+        object_blobs.read_from_blob(key, _store, digest)  # the bytes leave the engine's memory
     if notify:
         event = (
             s3_notifications.S3NotificationEvent.OBJECT_CREATED_POST_EVENT

@@ -95,9 +95,7 @@ def test_an_upload_without_tags_sends_object_created_only(monkeypatch: pytest.Mo
     monkeypatch.setattr(s3_notifications, "_send_event_bridge_message", lambda *args: sent.append(args[2]))
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="media")
-    s3.put_bucket_notification_configuration(
-        Bucket="media", NotificationConfiguration={"EventBridgeConfiguration": {}}
-    )
+    s3.put_bucket_notification_configuration(Bucket="media", NotificationConfiguration={"EventBridgeConfiguration": {}})
     created, tagged = "s3:ObjectCreated:Put", "s3:ObjectTagging:Put"
 
     monkeypatch.setattr(s3_models.S3Backend, "put_object_tagging", s3_events.original_put_object_tagging)
@@ -418,8 +416,51 @@ def test_objects_items_and_executions_are_written_through_to_the_store(tmp_path:
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
 
 
+@mock_aws
+def test_stored_objects_are_read_from_their_blob_not_kept_in_memory(tmp_path: Path) -> None:
+    """The bug: moto keeps every object under 8 MB in memory, for as long as the runtime runs,
+    though the store has its bytes on disk. With a store, a key reads from the store's blob; an
+    older version keeps its blob while moto keeps the version."""
+    from mediaflow.moto_patches.object_blobs import BlobBuffer
+    from mediaflow.state_store import StateStore
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media")
+    s3.put_bucket_versioning(Bucket="media", VersioningConfiguration={"Status": "Enabled"})
+    bucket = s3_models.s3_backends[ACCOUNT_ID]["aws"].buckets["media"]
+    s3.put_object(Bucket="media", Key="shipped", Body=b"in memory")
+    assert not isinstance(bucket.keys["shipped"]._value_buffer, BlobBuffer), "the bug: bytes in memory"
+
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(store)
+    try:
+        data = bytes(range(256)) * 40
+        first = s3.put_object(Bucket="media", Key="photo.jpg", Body=data)["VersionId"]
+        assert isinstance(bucket.keys["photo.jpg"]._value_buffer, BlobBuffer)
+        assert s3.get_object(Bucket="media", Key="photo.jpg")["Body"].read() == data
+        ranged = s3.get_object(Bucket="media", Key="photo.jpg", Range="bytes=256-511")["Body"].read()
+        assert ranged == bytes(range(256))
+        s3.put_object(Bucket="media", Key="photo.jpg", Body=b"second")  # the store keeps the latest only
+        assert len(list(store.blobs.iterdir())) == 2, "the first version's blob is held by its key"
+        old = s3.get_object(Bucket="media", Key="photo.jpg", VersionId=first)["Body"].read()
+        assert old == data and s3.get_object(Bucket="media", Key="photo.jpg")["Body"].read() == b"second"
+        copied = s3.copy_object(Bucket="media", Key="copy.jpg", CopySource={"Bucket": "media", "Key": "photo.jpg"})
+        assert (
+            copied["CopyObjectResult"]["ETag"]
+            and s3.get_object(Bucket="media", Key="copy.jpg")["Body"].read() == b"second"
+        )
+        for version in s3.list_object_versions(Bucket="media", Prefix="photo.jpg")["Versions"]:
+            s3.delete_object(Bucket="media", Key="photo.jpg", VersionId=version["VersionId"])
+    finally:
+        moto_patches.persist_to(None)
+    import gc
+
+    gc.collect()  # moto disposes deleted keys when they are collected
+    assert sorted(p.read_bytes() for p in store.blobs.iterdir()) == [b"second"], "only the copy's blob is left"
+
+
 @mock_aws(config=SFN_CONFIG)
-def test_a_definition_is_parsed_once_and_each_execution_gets_its_own_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_definition_is_parsed_once_and_shared_by_every_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     parses: list[str] = []

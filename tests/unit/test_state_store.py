@@ -64,3 +64,23 @@ def test_wipe_removes_the_state_but_not_the_emails(tmp_path: Path) -> None:
     (tmp_path / "outbox" / "sent.eml").write_text("x")
     StateStore.wipe(tmp_path)
     assert list(StateStore(tmp_path).objects()) == [] and (tmp_path / "outbox" / "sent.eml").exists()
+
+
+def test_a_held_blob_outlives_its_object_and_orphans_go_at_the_next_open(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    when = "2026-12-01T00:00:00.000Z"
+    digest = store.put_object("b", "k", b"old", "e1", None, {}, when)
+    store.hold_blob(digest)  # a reader (an older version's key) still uses it
+    store.put_object("b", "k", b"new", "e2", None, {}, when)
+    assert store.blob_path(digest).read_bytes() == b"old"
+    store.release_blob(digest)
+    assert not store.blob_path(digest).exists()
+
+    held = store.put_object("b", "k", b"newer", "e3", None, {}, when)
+    store.hold_blob(held)
+    store.delete_object("b", "k")
+    (tmp_path / "objects" / ".half-written.partial").write_bytes(b"x")
+    store.close()  # the process ends while the blob is held: nobody releases it
+
+    StateStore(tmp_path)
+    assert list((tmp_path / "objects").iterdir()) == [], "orphans are removed when the dir is opened"
