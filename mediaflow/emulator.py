@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import waitress
@@ -66,6 +67,17 @@ class _Channel(HTTPChannel):
     parser_class = _EmptyBodyParser
 
 
+def _raw_uri_for_moto(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """moto reads the undecoded request path from RAW_URI (werkzeug's name; waitress calls it
+    REQUEST_URI): without it a key such as `a b+c%20d.jpg` is decoded once too often."""
+
+    def with_raw_uri(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
+        return app(environ, start_response)
+
+    return with_raw_uri
+
+
 class _WaitressServer:
     """moto's WSGI app (behind a RequestGuard) served by waitress on a thread of its own.
 
@@ -85,7 +97,7 @@ class _WaitressServer:
     def start(self) -> None:
         app = GuardedWsgiApp(DomainDispatcherApplication(create_backend_app), self.guard)
         self._server = waitress.create_server(
-            app,
+            _raw_uri_for_moto(app),
             map=self._map,
             host=self.guard.host,
             port=self.guard.port,

@@ -220,14 +220,15 @@ class _Worker:
 
 
 class FunctionPool:
-    """Warm workers for one function; grows on demand up to `max_workers`."""
+    """Warm workers for one function. How many run at once, and how many stay alive, is the
+    runtime's to decide (LambdaRuntime): a pool asks it for a slot and for room."""
 
-    def __init__(self, spec: FunctionSpec, log_dir: Path, max_workers: int) -> None:
+    def __init__(self, spec: FunctionSpec, log_dir: Path, runtime: LambdaRuntime) -> None:
         self.spec = spec
         self._log_path = log_dir / f"{spec.logical_id}.log"
-        self._idle: list[_Worker] = []
+        self._runtime = runtime
+        self._idle: list[tuple[float, _Worker]] = []  # (idle since, worker), oldest first
         self._all: set[_Worker] = set()
-        self._slots = threading.Semaphore(max_workers)
         self._lock = threading.Lock()
         self._closed = False
         # Per invocation as Lambda's REPORT line bills it: handler time, plus INIT on a cold start (billed since
@@ -237,6 +238,24 @@ class FunctionPool:
     def _live_pids(self) -> list[int]:
         with self._lock:
             return [worker.process.pid for worker in self._all if worker.process.is_alive()]
+
+    def live_workers(self) -> int:
+        with self._lock:
+            return len(self._all)
+
+    def oldest_idle_since(self) -> float | None:
+        with self._lock:
+            return self._idle[0][0] if self._idle else None
+
+    def retire_oldest_idle(self) -> bool:
+        """Stop this pool's longest-idle worker (the runtime needs its room); False if none is idle."""
+        with self._lock:
+            if not self._idle:
+                return False
+            _, worker = self._idle.pop(0)
+            self._all.discard(worker)
+        worker.stop()
+        return True
 
     def peak_rss_mb(self) -> list[float]:
         return [peak for peak in map(_peak_rss_mb, self._live_pids()) if peak is not None]
@@ -248,10 +267,12 @@ class FunctionPool:
     def _acquire(self) -> _Worker:
         with self._lock:
             if self._idle:
-                return self._idle.pop()
+                return self._idle.pop()[1]  # the most recently used: the warmest caches
+        with self._runtime.room_for_a_worker():
             worker = _Worker(self.spec, self._log_path)
-            self._all.add(worker)
-            return worker
+            with self._lock:
+                self._all.add(worker)
+        return worker
 
     def _retire(self, worker: _Worker) -> None:
         worker.stop()
@@ -259,43 +280,46 @@ class FunctionPool:
             self._all.discard(worker)
 
     def invoke(self, payload: bytes) -> InvocationResult:
+        with self._runtime.running_slot():
+            return self._invoke(payload)
+
+    def _invoke(self, payload: bytes) -> InvocationResult:
         timeout = self.spec.timeout_seconds
-        with self._slots:
-            worker = self._acquire()
-            request_id = str(uuid.uuid4())
-            try:
-                started = time.perf_counter()
-                budget = float(timeout)
-                if not worker.wait_for_init(INIT_LIMIT_SECONDS):  # Lambda then finishes INIT on the clock
-                    overrun_started = time.perf_counter()
-                    worker.wait_for_init(budget)
-                    budget -= time.perf_counter() - overrun_started
-                ready = False
-                if worker.initialised and budget > 0:
-                    worker.connection.send((request_id, payload, time.time() + budget))
-                    ready = worker.connection.poll(budget)
-                if not ready:
-                    self._retire(worker)
-                    return InvocationResult(
-                        error_payload("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"), "Unhandled"
-                    )
-                body, function_error = worker.connection.recv()
-                self.billed_ms.append((time.perf_counter() - started) * 1000)
-            except (EOFError, OSError, BrokenPipeError):
-                reason = worker.exit_reason()
+        worker = self._acquire()
+        request_id = str(uuid.uuid4())
+        try:
+            started = time.perf_counter()
+            budget = float(timeout)
+            if not worker.wait_for_init(INIT_LIMIT_SECONDS):  # Lambda then finishes INIT on the clock
+                overrun_started = time.perf_counter()
+                worker.wait_for_init(budget)
+                budget -= time.perf_counter() - overrun_started
+            ready = False
+            if worker.initialised and budget > 0:
+                worker.connection.send((request_id, payload, time.time() + budget))
+                ready = worker.connection.poll(budget)
+            if not ready:
                 self._retire(worker)
                 return InvocationResult(
-                    error_payload(
-                        "Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
-                    ),
-                    "Unhandled",
+                    error_payload("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"), "Unhandled"
                 )
-            with self._lock:
-                if self._closed:
-                    worker.stop()
-                else:
-                    self._idle.append(worker)
-            return InvocationResult(body, function_error)
+            body, function_error = worker.connection.recv()
+            self.billed_ms.append((time.perf_counter() - started) * 1000)
+        except (EOFError, OSError, BrokenPipeError):
+            reason = worker.exit_reason()
+            self._retire(worker)
+            return InvocationResult(
+                error_payload(
+                    "Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+                ),
+                "Unhandled",
+            )
+        with self._lock:
+            if self._closed:
+                worker.stop()
+            else:
+                self._idle.append((time.monotonic(), worker))
+        return InvocationResult(body, function_error)
 
     def close(self) -> None:
         with self._lock:
@@ -324,13 +348,57 @@ def _peak_rss_mb(pid: int | None) -> float | None:
     return None if kilobytes is None else round(kilobytes / 1024, 1)
 
 
-class LambdaRuntime:
-    """All functions of the template, by name and ARN."""
+def machine_concurrency() -> int:
+    """Handler invocations that run at once: one per core this process may use. The handlers are
+    CPU-bound (decoding, resizing, a network's forward pass): more at once only share the same
+    cores, multiply the memory and slow the engine, which serves their S3 calls on those cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
-    def __init__(self, specs: list[FunctionSpec], log_dir: Path, max_workers_per_function: int = 2) -> None:
+
+class LambdaRuntime:
+    """All functions of the template, by name and ARN, sharing one machine-sized budget:
+    `concurrency` invocations run at once (the rest wait their turn: back-pressure on the
+    engine's Task, not a queue of processes), and at most `concurrency` + one per function
+    workers stay alive (the longest-idle one is stopped to make room for a cold start elsewhere)."""
+
+    def __init__(
+        self,
+        specs: list[FunctionSpec],
+        log_dir: Path,
+        concurrency: int | None = None,
+        max_live_workers: int | None = None,
+    ) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir = log_dir
-        self._pools = {spec.name: FunctionPool(spec, log_dir, max_workers_per_function) for spec in specs}
+        self.concurrency = concurrency or machine_concurrency()
+        self.live_limit = max(self.concurrency, max_live_workers or self.concurrency + len(specs))
+        self._running = threading.Semaphore(self.concurrency)
+        self._room = threading.Lock()
+        self._pools = {spec.name: FunctionPool(spec, log_dir, self) for spec in specs}
+
+    @contextmanager
+    def running_slot(self) -> Iterator[None]:
+        """Held while an invocation runs; waits while `concurrency` others do."""
+        with self._running:
+            yield
+
+    def live_workers(self) -> int:
+        return sum(pool.live_workers() for pool in self._pools.values())
+
+    @contextmanager
+    def room_for_a_worker(self) -> Iterator[None]:
+        """Held while a worker starts: first the longest-idle workers stop while the budget is spent."""
+        with self._room:
+            while self.live_workers() >= self.live_limit:
+                idle = [
+                    (since, pool) for pool in self._pools.values() if (since := pool.oldest_idle_since()) is not None
+                ]
+                if not idle or not min(idle, key=lambda entry: entry[0])[1].retire_oldest_idle():
+                    break  # every live worker is busy: the running slots bound them
+            yield
 
     def find(self, function_name: str) -> FunctionPool | None:
         """Accepts a name, a full ARN or a qualified ARN, as Invoke does."""

@@ -1,7 +1,7 @@
 """Where the local runtime's own diagnostics go: a log file, never the user's console.
 
 The console is for what the user asked for (URLs, progress, one line per problem they
-caused). Tracebacks from moto, werkzeug, the status page server and background threads are
+caused). Tracebacks from moto, waitress, werkzeug, the status page server and background threads are
 ours to read: they go to `<state dir>/logs/runtime.log`, next to each function's log.
 """
 
@@ -11,7 +11,7 @@ import logging
 import threading
 from pathlib import Path
 
-LIBRARY_LOGGERS = ("werkzeug", "moto", "botocore", "urllib3", "mediaflow")
+LIBRARY_LOGGERS = ("waitress", "werkzeug", "moto", "botocore", "urllib3", "mediaflow")
 _handler: logging.Handler | None = None
 
 

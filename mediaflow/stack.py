@@ -37,7 +37,7 @@ class StackSettings:
     port: int = 0
     stack_name: str = "mediaflow"
     parameter_overrides: dict[str, str] | None = None
-    workers_per_function: int = 2
+    lambda_concurrency: int | None = None  # invocations at once; None: one per core
     smtp: tuple[str, int] | None = None
     keep_work_files: bool = False
     dev_api: bool = False  # expose moto's /moto-api/ (reset, config): only for debugging the emulator
@@ -80,7 +80,7 @@ class LocalStack(StackClient):
         self._outer_store = moto_patches.persist_to(self.store)
         self.emulator.start()
         functions = Deployer(self.template, self.client, self.lambda_environment(), self.settings.page_url).deploy()
-        self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.workers_per_function)
+        self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.lambda_concurrency)
         self._outer_runner = moto_patches.serve_lambda_invocations(self.runtime.invoke)
         self.log_shipper = LogShipper(
             lambda: self.client("logs"), {self.log_dir / f"{spec.logical_id}.log": spec.name for spec in functions}

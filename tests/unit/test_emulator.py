@@ -29,6 +29,11 @@ def test_uploads_of_every_size_get_an_answer_and_stop_frees_the_port() -> None:
             body = os.urandom(size)
             s3.put_object(Bucket="emulator-test", Key=f"k{size}", Body=body)
             assert s3.get_object(Bucket="emulator-test", Key=f"k{size}")["Body"].read() == body
+        for odd in ("a b+c%20d.jpg", "#1?&=;.jpg", "café/ü.jpg"):  # decoded once, not twice
+            s3.put_object(Bucket="emulator-test", Key=odd, Body=odd.encode())
+            assert s3.get_object(Bucket="emulator-test", Key=odd)["Body"].read() == odd.encode()
+        keys = [obj["Key"] for obj in s3.list_objects_v2(Bucket="emulator-test")["Contents"]]
+        assert {"a b+c%20d.jpg", "#1?&=;.jpg", "café/ü.jpg"} <= set(keys)
     finally:
         emulator.stop()
     assert ensure_port_free(emulator.host, emulator.port, "--port") == emulator.port

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mediaflow import lambda_workers
-from mediaflow.lambda_workers import FunctionPool, FunctionSpec
+from mediaflow.lambda_workers import FunctionPool, FunctionSpec, LambdaRuntime
 
 HANDLER = """
 import os, sys, time
@@ -56,9 +56,16 @@ def pool(tmp_path: Path) -> Iterator[FunctionPool]:
         environment={"GREETING": "hello"},
         layer_dirs=(layer,),
     )
-    function_pool = FunctionPool(spec, tmp_path, max_workers=1)
+    function_pool = _only_pool(spec, tmp_path)
     yield function_pool
     function_pool.close()
+
+
+def _only_pool(spec: FunctionSpec, log_dir: Path) -> FunctionPool:
+    """The pool of a runtime with this one function, one invocation at a time."""
+    pool = LambdaRuntime([spec], log_dir, concurrency=1).find(spec.name)
+    assert pool is not None
+    return pool
 
 
 def _invoke(pool: FunctionPool, **event: object) -> tuple[dict, str | None]:
@@ -131,7 +138,7 @@ def test_import_error_fails_each_invocation(tmp_path: Path) -> None:
     spec = FunctionSpec(
         name="broken", logical_id="Broken", code_dir=tmp_path, handler="app.handler", timeout_seconds=5, memory_mb=128
     )
-    broken = FunctionPool(spec, tmp_path, max_workers=1)
+    broken = _only_pool(spec, tmp_path)
     try:
         body, error = _invoke(broken)
         assert error == "Unhandled" and body["errorType"] == "Runtime.ImportModuleError"
@@ -147,7 +154,7 @@ def _slow_init_pool(tmp_path: Path, import_seconds: float) -> FunctionPool:
     spec = FunctionSpec(
         name="slow", logical_id="Slow", code_dir=tmp_path, handler="app.handler", timeout_seconds=2, memory_mb=128
     )
-    return FunctionPool(spec, tmp_path, max_workers=1)
+    return _only_pool(spec, tmp_path)
 
 
 def test_init_has_its_own_time_before_the_timeout_counts(tmp_path: Path) -> None:
@@ -177,16 +184,16 @@ from pathlib import Path
 
 import moto  # the heavy import a `mediaflow up` parent has and a sandbox must not inherit
 
-from mediaflow.lambda_workers import FunctionPool, FunctionSpec
+from mediaflow.lambda_workers import LambdaRuntime, FunctionSpec
 
 if __name__ == "__main__":
     code = Path(sys.argv[1])
     spec = FunctionSpec(
         name="fn", logical_id="Fn", code_dir=code, handler="app.handler", timeout_seconds=30, memory_mb=128
     )
-    pool = FunctionPool(spec, code, max_workers=1)
-    print(pool.invoke(b"{}").payload.decode())
-    pool.close()
+    runtime = LambdaRuntime([spec], code, concurrency=1)
+    print(runtime.invoke("fn", b"{}").payload.decode())
+    runtime.close()
 """
 
 
@@ -204,3 +211,54 @@ def test_a_worker_does_not_import_its_parents_main_module(tmp_path: Path) -> Non
     modules = json.loads(done.stdout.strip().splitlines()[-1])
     assert "mediaflow.lambda_workers" in modules, "the worker itself was imported"
     assert "moto" not in modules and "werkzeug" not in modules
+
+
+TIMED = """
+import os, time
+def handler(event, context):
+    started = time.monotonic()
+    time.sleep(event.get("seconds", 0))
+    return {"pid": os.getpid(), "started": started, "ended": time.monotonic()}
+"""
+
+
+def test_the_machine_budget_runs_so_many_at_once_and_keeps_so_many_alive(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(TIMED)
+    specs = [
+        FunctionSpec(
+            name=name,
+            logical_id=name.title(),
+            code_dir=tmp_path,
+            handler="app.handler",
+            timeout_seconds=10,
+            memory_mb=128,
+        )
+        for name in ("one", "two", "three")
+    ]
+    assert LambdaRuntime(specs, tmp_path / "logs", concurrency=1).live_limit == 4  # one running, one warm each
+    runtime = LambdaRuntime(specs, tmp_path / "logs", concurrency=1, max_live_workers=2)
+    try:
+        import threading
+
+        results: list[dict] = []
+
+        def call_one() -> None:
+            results.append(json.loads(runtime.invoke("one", b'{"seconds": 0.5}').payload))
+
+        calls = [threading.Thread(target=call_one) for _ in range(2)]
+        for call in calls:
+            call.start()
+        for call in calls:
+            call.join()
+        first, second = sorted(results, key=lambda r: r["started"])
+        assert second["started"] >= first["ended"], "one at a time: the second waited for a slot"
+        assert first["pid"] == second["pid"], "and ran warm in the same worker"
+
+        runtime.invoke("two", b"{}")
+        assert runtime.live_workers() == 2
+        # A third function's cold start would pass the budget: the longest-idle worker ("one") makes room.
+        runtime.invoke("three", b"{}")
+        live = {name: pool.live_workers() for name, pool in runtime._pools.items()}
+        assert live == {"one": 0, "two": 1, "three": 1}
+    finally:
+        runtime.close()
