@@ -3,6 +3,7 @@ switched on, behind the request guard (mediaflow/request_guard.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -120,7 +121,10 @@ class _WaitressServer:
         if self._thread is None:
             return
         self._stopping.set()
-        self._server.pull_trigger()  # wakes the loop at once
+        # Wakes the loop at once; an OSError means it woke by itself, saw the flag and has closed
+        # the trigger already.
+        with contextlib.suppress(OSError):
+            self._server.pull_trigger()
         self._thread.join()
 
 

@@ -40,3 +40,16 @@ def test_uploads_of_every_size_get_an_answer_and_stop_frees_the_port() -> None:
     again = Emulator(port=emulator.port)  # a restart on the same port
     again.start()
     again.stop()
+
+
+def test_stopping_after_the_loop_has_already_closed_its_sockets_is_quiet() -> None:
+    """The race: the loop wakes on its own timeout, sees the stop flag and closes everything,
+    trigger included, before stop() pulls the trigger (EBADF, a traceback on Ctrl-C)."""
+    emulator = Emulator()
+    emulator.start()
+    server = emulator._server
+    server._stopping.set()
+    assert server._thread is not None
+    server._thread.join(timeout=10)  # the loop's own 1 s timeout ends it
+    assert not server._thread.is_alive()
+    emulator.stop()
