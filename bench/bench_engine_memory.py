@@ -1,0 +1,130 @@
+"""Does the engine's memory stay flat over many jobs?
+
+One local stack gets `--jobs` real-photo jobs in rounds of `--round` (each round uploaded at
+once, then waited for). After each round the engine's resident memory (VmRSS) is read, with the
+bytes the jobs stored so far (the state dir's object blobs). It prints the growth per job after
+the first round (which fills caches and sets the allocator's high-water mark) and, as the peer
+measured in the same run, the bytes each job stored: flat memory keeps none of them.
+
+`--peer` runs the same jobs a second time, in a fresh engine where moto keeps the objects' bytes
+in memory as it ships (mediaflow/moto_patches/object_blobs.py switched off).
+
+    python bench/bench_engine_memory.py [--jobs 1000] [--round 100] [--peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from mediaflow.samples import skimage_data  # noqa: E402
+from mediaflow.stack import LocalStack, StackSettings  # noqa: E402
+from mediaflow_shared.contract.record import EXECUTION_RUNNING  # noqa: E402
+
+PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
+PHOTO_WIDTH = 1280  # a web-sized photo: renditions and annotated copies of a few hundred KB per job
+
+
+def photo(number: int) -> bytes:
+    with Image.open(skimage_data() / PHOTOS[number % len(PHOTOS)]) as source:
+        image = source.convert("RGB")
+    image = image.resize((PHOTO_WIDTH, PHOTO_WIDTH * image.height // image.width))
+    ImageDraw.Draw(image).text((8, 8), f"#{number}", fill=(255, 255, 0))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
+
+
+def stored_mb(state_dir: Path) -> float:
+    return sum(blob.stat().st_size for blob in (state_dir / "objects").iterdir()) / 1024 / 1024
+
+
+def run(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:
+    if moto_memory:
+        from mediaflow.moto_patches import object_blobs
+
+        object_blobs.read_from_blob = lambda *_: None  # moto as shipped: the bytes stay in its buffers
+    with tempfile.TemporaryDirectory() as tmp, LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
+        s3, sfn = stack.client("s3"), stack.client("stepfunctions")
+        uploads = stack.layout.upload_prefix
+        rounds = []
+        for first in range(0, jobs, round_size):
+            for number in range(first, min(jobs, first + round_size)):
+                s3.put_object(Bucket=stack.bucket, Key=f"{uploads}memory-{number:05d}.jpg", Body=photo(number))
+            time.sleep(1)
+            while sfn.list_executions(
+                stateMachineArn=stack.state_machine_arn, statusFilter=EXECUTION_RUNNING, maxResults=1
+            )["executions"]:
+                time.sleep(1)
+            time.sleep(1.5)  # the janitor's and the log shipper's rounds
+            gc.collect()
+            rounds.append(
+                {"jobs": min(jobs, first + round_size), "rss_mb": rss_mb(), "stored_mb": stored_mb(stack.store.root)}
+            )
+            print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
+    return {"rounds": rounds}
+
+
+def in_subprocess(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--jobs", str(jobs), "--round", str(round_size), "--one"]
+    done = subprocess.run(command + (["--moto-memory"] if moto_memory else []), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(label: str, rounds: list[dict[str, Any]]) -> float:
+    print(f"{label}:")
+    for row in rounds:
+        rss, stored = row["rss_mb"], row["stored_mb"]
+        print(f"  after {row['jobs']:>5} jobs: engine RSS {rss:7.1f} MB, objects stored {stored:8.1f} MB")
+    first, last = rounds[0], rounds[-1]
+    jobs = last["jobs"] - first["jobs"]
+    growth_kb = (last["rss_mb"] - first["rss_mb"]) * 1024 / max(1, jobs)
+    stored_kb = (last["stored_mb"] - first["stored_mb"]) * 1024 / max(1, jobs)
+    print(
+        f"  after the first round: {growth_kb:.1f} KB of engine memory per job, against {stored_kb:.1f} KB stored "
+        f"per job ({growth_kb / max(stored_kb, 1e-9):.0%} of the bytes kept in memory)"
+    )
+    return growth_kb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--round", type=int, default=100)
+    parser.add_argument("--peer", action="store_true", help="also the same jobs with moto keeping the bytes")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one engine, JSON out
+    parser.add_argument("--moto-memory", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run(args.jobs, args.round, args.moto_memory)))
+        return
+    ours = report(
+        "objects read from the state dir (the runtime)", in_subprocess(args.jobs, args.round, False)["rounds"]
+    )
+    if args.peer:
+        theirs = report("peer: moto keeping the bytes in memory", in_subprocess(args.jobs, args.round, True)["rounds"])
+        print(f"engine memory growth per job: {ours / max(theirs, 1e-9):.2f}x the peer's")
+
+
+if __name__ == "__main__":
+    main()
