@@ -83,14 +83,17 @@ class LocalStack(StackClient):
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.lambda_concurrency)
         self._outer_runner = moto_patches.serve_lambda_invocations(self.runtime.invoke)
         self.log_shipper = LogShipper(
-            lambda: self.client("logs"), {self.log_dir / f"{spec.logical_id}.log": spec.name for spec in functions}
+            lambda: moto_patches.in_process_client("logs"),
+            {self.log_dir / f"{spec.logical_id}.log": spec.name for spec in functions},
         )
         self.log_shipper.start()
         self.gateway = LambdaGateway(self.runtime)
         self.gateway.install()
         self.recovered = restore_and_recover(self.store, self.table, self.layout.upload_prefix)
         if not self.settings.keep_work_files:
-            self.janitor = WorkFileJanitor(self.jobs, self.discard_work_files)
+            # The janitor's own S3 calls are answered in process (no HTTP round trip to ourselves).
+            s3 = moto_patches.in_process_client("s3")
+            self.janitor = WorkFileJanitor(self.jobs, lambda job_id: self.discard_work_files(job_id, s3))
             self.store.watch_items(self._item_written)
             self.janitor.start()
         return self

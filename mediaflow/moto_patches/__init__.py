@@ -72,6 +72,7 @@ from mediaflow.moto_patches import (
     variables,
 )
 from mediaflow.moto_patches import jsonata as jsonata_patches
+from mediaflow.template import REGION
 
 if TYPE_CHECKING:
     from mediaflow.state_store import StateStore, StoredExecution
@@ -268,20 +269,28 @@ class _InProcess(BotocoreStubber):
 
 
 @cache
+def in_process_client(service: str, region: str = REGION) -> Any:
+    """A boto3 client answered by moto in this process: the engine's own calls (its DynamoDB and
+    SNS Tasks, the janitor, the log shipper) skip the round trip through the HTTP server to
+    itself. Built as moto builds its clients, for AWS's own endpoint, which the dispatcher
+    recognises."""
+    client = boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",
+        config=BotoConfig(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+    )
+    client.meta.events.register_first("before-send", _InProcess())
+    return client
+
+
+@cache
 def _cached_boto_client(region: str, service: str, port: str, intercepted: bool) -> Any:
     # Keyed on the port and on whether moto's in-process mock is active, because the client's
     # endpoint depends on both.
     if service in IN_PROCESS_SERVICES and not intercepted:
-        # As moto builds its clients, but for AWS's own endpoint, which the dispatcher recognises.
-        client = boto3.client(
-            service,
-            region_name=region,
-            aws_access_key_id="ak",
-            aws_secret_access_key="sk",
-            config=BotoConfig(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
-        )
-        client.meta.events.register_first("before-send", _InProcess())
-        return client
+        return in_process_client(service, region)
     return original_boto_client_for(region=region, service=service)
 
 
@@ -533,6 +542,7 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     route_events_to_step_functions()
     if _once("s3-events"):
         s3_events.apply()
+        object_blobs.list_versions_without_copying_bytes()
     outer_sink = deliver_email_to(email_sink)
     reuse_step_functions_clients()
     context_start_time_as_string()

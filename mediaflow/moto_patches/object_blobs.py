@@ -13,9 +13,12 @@ a versioned bucket, a GET in flight during an overwrite) holds it until moto dis
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from typing import Any
+
+from moto.s3 import models as s3_models
 
 from mediaflow.state_store import StateStore
 
@@ -98,3 +101,52 @@ def read_from_blob(key: Any, store: StateStore, digest: str) -> None:
     with key.lock:
         previous, key._value_buffer = key._value_buffer, BlobBuffer(store, digest)
     previous.close()
+
+
+# -- ListObjectVersions without copying every object's bytes -----------------------------------
+#
+# moto deep-copies every version of every key in the bucket at each ListObjectVersions call (to
+# mark its copies IsLatest), and a FakeKey's copy reads its whole value into a new buffer: one
+# listing of a bucket holding 1 GB copied 1 GB, whatever the prefix. A listed version needs the
+# key's attributes and an IsLatest of its own, not its bytes.
+
+
+class _ListedVersion(s3_models.FakeKey):
+    """A version as a listing shows it: the key's attributes (its buffer shared, never closed by
+    this view) and its own `is_latest`."""
+
+    def __init__(self) -> None:  # made by _listed_version only
+        raise TypeError("use _listed_version")
+
+    def dispose(self, garbage: bool = False) -> None:
+        """The key it shows owns the buffer."""
+
+    def __del__(self) -> None:
+        pass
+
+
+def _listed_version(version: Any) -> Any:
+    """A key's view, or a delete marker's shallow copy (its deep copy would copy the key it
+    points at, bytes and all). Made with object.__new__: moto must not track them as models."""
+    view = object.__new__(_ListedVersion if isinstance(version, s3_models.FakeKey) else type(version))
+    view.__dict__.update(version.__dict__)
+    return view
+
+
+class _CopyForListings:
+    """What moto.s3.models sees as its `copy` module: deepcopy of a key's version list makes
+    views; everything else is the real thing."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, list) and all(
+            isinstance(item, s3_models.FakeKey | s3_models.FakeDeleteMarker) for item in value
+        ):
+            return [_listed_version(item) for item in value]
+        return copy.deepcopy(value, memo)
+
+
+def list_versions_without_copying_bytes() -> None:
+    s3_models.copy = _CopyForListings  # type: ignore[assignment]

@@ -98,10 +98,13 @@ def test_rotation_is_applied_to_sampled_frames(stack: LocalStack, videos: dict[s
 
 def test_work_files_are_removed_when_the_job_ends(stack: LocalStack, videos: dict[str, Path]) -> None:
     run = run_upload(stack, videos["rotated"].read_bytes() + b"\0", "uploads/cleanup.mp4")
-    assert run.status == "SUCCEEDED"
+    assert run.status == "SUCCEEDED", (run.job.get("error"), run.job.get("failureMessage"))
     assert stack.janitor is not None
     stack.janitor.sweep()
     assert stack.list_work_files(run.job["jobId"]) == []
+    # Every version goes, as the lifecycle rule expires them on AWS: none left in the engine's memory.
+    left = stack.client("s3").list_object_versions(Bucket=stack.bucket, Prefix=stack.layout.work(run.job["jobId"]))
+    assert left.get("Versions", []) == [] and left.get("DeleteMarkers", []) == []
 
 
 @pytest.mark.parametrize(

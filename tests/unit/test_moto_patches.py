@@ -459,6 +459,47 @@ def test_stored_objects_are_read_from_their_blob_not_kept_in_memory(tmp_path: Pa
     assert sorted(p.read_bytes() for p in store.blobs.iterdir()) == [b"second"], "only the copy's blob is left"
 
 
+@mock_aws
+def test_listing_versions_does_not_copy_every_objects_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: ListObjectVersions deep-copies every version of every key of the bucket, bytes
+    included (whatever the prefix). The fix lists views of the keys: same answer, no bytes read."""
+    import copy as copy_module
+
+    from mediaflow.moto_patches import object_blobs
+    from mediaflow.state_store import StateStore
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media")
+    s3.put_bucket_versioning(Bucket="media", VersioningConfiguration={"Status": "Enabled"})
+    moto_patches.persist_to(StateStore(tmp_path))
+    try:
+        for body in (b"a" * 1_000_000, b"b" * 1_000_000):
+            s3.put_object(Bucket="media", Key="work/frames.bin", Body=body)
+        s3.put_object(Bucket="media", Key="outputs/other.jpg", Body=b"c" * 1_000_000)
+        s3.delete_object(Bucket="media", Key="work/frames.bin")  # a delete marker on top
+    finally:
+        moto_patches.persist_to(None)
+    reads: list[int] = []
+    original_read = object_blobs.BlobBuffer.read
+    monkeypatch.setattr(
+        object_blobs.BlobBuffer, "read", lambda self, size=-1: reads.append(1) or original_read(self, size)
+    )
+
+    def listing() -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+        answer = s3.list_object_versions(Bucket="media", Prefix="work/")
+        versions = [(v["VersionId"], v["IsLatest"]) for v in answer["Versions"]]
+        return versions, [(m["VersionId"], m["IsLatest"]) for m in answer["DeleteMarkers"]]
+
+    monkeypatch.setattr(s3_models, "copy", copy_module)
+    shipped = listing()
+    assert len(reads) >= 3, "the bug: every version's bytes were read to copy it"
+    reads.clear()
+    monkeypatch.setattr(s3_models, "copy", object_blobs._CopyForListings)
+    assert listing() == shipped and reads == []
+    assert len(shipped[0]) == 2 and not any(latest for _, latest in shipped[0]) and shipped[1][0][1] is True
+    assert s3.get_object(Bucket="media", Key="outputs/other.jpg")["Body"].read() == b"c" * 1_000_000
+
+
 @mock_aws(config=SFN_CONFIG)
 def test_a_definition_is_parsed_once_and_shared_by_every_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
