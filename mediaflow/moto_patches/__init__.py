@@ -66,6 +66,7 @@ from mediaflow.moto_patches import (
     intrinsics,
     limits,
     maps,
+    model_tracking,
     object_blobs,
     paths,
     s3_events,
@@ -543,6 +544,7 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     if _once("s3-events"):
         s3_events.apply()
         object_blobs.list_versions_without_copying_bytes()
+        model_tracking.apply()
     outer_sink = deliver_email_to(email_sink)
     reuse_step_functions_clients()
     context_start_time_as_string()

@@ -500,6 +500,41 @@ def test_listing_versions_does_not_copy_every_objects_bytes(tmp_path: Path, monk
     assert s3.get_object(Bucket="media", Key="outputs/other.jpg")["Body"].read() == b"c" * 1_000_000
 
 
+@mock_aws
+def test_moto_tracks_its_models_without_keeping_them_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto appends every model instance it creates to a class list, forever: every key
+    version ever written (with its ACL), every DynamoDB item built for an update. The fix tracks
+    them weakly: moto's dashboard and reset still see every live one."""
+    import gc
+    import weakref
+
+    from moto.core.common_models import BaseModel
+
+    from mediaflow.moto_patches import model_tracking
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media")
+    bucket = s3_models.s3_backends[ACCOUNT_ID]["aws"].buckets["media"]
+
+    def written_then_deleted() -> weakref.ref:
+        s3.put_object(Bucket="media", Key="k", Body=b"x")
+        key = weakref.ref(bucket.keys["k"])
+        s3.delete_object(Bucket="media", Key="k")
+        gc.collect()
+        return key
+
+    monkeypatch.setattr(BaseModel, "__new__", model_tracking.original_new)
+    monkeypatch.setattr(s3_models.FakeKey, "instances_tracked", [])
+    assert written_then_deleted()() is not None, "the bug: the deleted key lives on in instances_tracked"
+
+    monkeypatch.setattr(BaseModel, "__new__", model_tracking._new)
+    assert written_then_deleted()() is None
+    s3.put_object(Bucket="media", Key="alive", Body=b"y")
+    assert bucket.keys["alive"] in list(s3_models.FakeKey.instances_tracked), "live instances are still tracked"
+    grantee = s3_models.FakeGrantee(grantee_id="owner")  # unhashable (no WeakSet), tracked all the same
+    assert grantee in list(s3_models.FakeGrantee.instances_tracked)
+
+
 @mock_aws(config=SFN_CONFIG)
 def test_a_definition_is_parsed_once_and_shared_by_every_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
