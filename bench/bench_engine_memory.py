@@ -15,6 +15,7 @@ in memory as it ships (mediaflow/moto_patches/object_blobs.py switched off).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import io
 import json
@@ -54,7 +55,11 @@ def rss_mb() -> float:
 
 
 def stored_mb(state_dir: Path) -> float:
-    return sum(blob.stat().st_size for blob in (state_dir / "objects").iterdir()) / 1024 / 1024
+    total = 0
+    for blob in (state_dir / "objects").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # expired by the janitor meanwhile
+            total += blob.stat().st_size
+    return total / 1024 / 1024
 
 
 def run(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:

@@ -82,11 +82,11 @@ def _raw_uri_for_moto(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iter
 class _WaitressServer:
     """moto's WSGI app (behind a RequestGuard) served by waitress on a thread of its own.
 
-    moto's own ThreadedMotoServer is werkzeug's development server: HTTP/1.0, a new thread per
-    connection, and headers parsed through the email package; about twice waitress's CPU per
-    request (bench/bench_runtime.py, engine CPU per job). Waitress is a production WSGI server
-    (Pylons project, ZPL 2.1): HTTP/1.1 keep-alive, a fixed pool of worker threads, request
-    bodies past 512 KB spooled to disk."""
+    moto's own ThreadedMotoServer is werkzeug's development server: a new thread per connection
+    and headers parsed through the email package. Measured from another process, 300 requests
+    each, the engine's CPU per S3 request: PUT 3.6 ms there, 2.0 ms here; GET 2.0 / 1.1 ms; HEAD
+    2.4 / 1.0 ms. Waitress is a production WSGI server (Pylons project, ZPL 2.1): HTTP/1.1
+    keep-alive, a fixed pool of worker threads, request bodies past 512 KB spooled to disk."""
 
     def __init__(self, guard: RequestGuard) -> None:
         self.guard = guard

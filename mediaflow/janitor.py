@@ -1,8 +1,8 @@
 """Remove a finished job's work files (sampled frames, per-batch detections) locally.
 
-On AWS a lifecycle rule expires the work prefix after a day; locally the runtime deletes a
-job's work files as soon as its record says it finished, unless told to keep them
-(`--keep-work-files`) for debugging.
+On AWS a lifecycle rule expires the work prefix after a day; locally the runtime expires a
+job's work files (every version, inside the emulator's S3: moto_patches.expire_objects) as soon
+as its record says it finished, unless told to keep them (`--keep-work-files`) for debugging.
 
 The janitor looks at every job record once, when it starts (jobs that finished before a
 restart), and after that only at the records written since its last round: the state store
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from mediaflow.periodic import Periodic
 from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
@@ -21,7 +22,7 @@ from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
 
 class WorkFileJanitor:
     def __init__(
-        self, jobs: Callable[[], list[JobRecord]], discard_work_files: Callable[[str], None], interval: float = 1.0
+        self, jobs: Callable[[], list[JobRecord]], discard_work_files: Callable[[str], Any], interval: float = 1.0
     ) -> None:
         self.jobs = jobs
         self.discard_work_files = discard_work_files

@@ -91,9 +91,10 @@ class LocalStack(StackClient):
         self.gateway.install()
         self.recovered = restore_and_recover(self.store, self.table, self.layout.upload_prefix)
         if not self.settings.keep_work_files:
-            # The janitor's own S3 calls are answered in process (no HTTP round trip to ourselves).
-            s3 = moto_patches.in_process_client("s3")
-            self.janitor = WorkFileJanitor(self.jobs, lambda job_id: self.discard_work_files(job_id, s3))
+            # The lifecycle rule that expires the work prefix on AWS, run inside the emulator's S3.
+            self.janitor = WorkFileJanitor(
+                self.jobs, lambda job_id: moto_patches.expire_objects(self.bucket, self.layout.work(job_id))
+            )
             self.store.watch_items(self._item_written)
             self.janitor.start()
         return self

@@ -67,24 +67,6 @@ class StackClient:
     def list_work_files(self, job_id: str) -> list[str]:
         return self._keys_under(self.layout.work(job_id))
 
-    def discard_work_files(self, job_id: str, s3: Any = None) -> None:
-        """Every version of a job's work files, and their delete markers: what the bucket's
-        lifecycle rule expires on AWS. Deleting the keys alone would leave each one as a
-        noncurrent version in the versioned bucket, in the engine's memory, for good."""
-        pages = (
-            self.client("s3")
-            .get_paginator("list_object_versions")
-            .paginate(Bucket=self.bucket, Prefix=self.layout.work(job_id))
-        )
-        versions = [
-            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
-            for page in pages
-            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
-        ]
-        for start in range(0, len(versions), 1000):  # DeleteObjects takes at most 1,000 keys
-            batch = versions[start : start + 1000]
-            s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
-
     # -- jobs --------------------------------------------------------------------------
 
     def upload(self, path: Path, key: str | None = None) -> tuple[str, str]:

@@ -73,7 +73,7 @@ from mediaflow.moto_patches import (
     variables,
 )
 from mediaflow.moto_patches import jsonata as jsonata_patches
-from mediaflow.template import REGION
+from mediaflow.template import ACCOUNT_ID, REGION
 
 if TYPE_CHECKING:
     from mediaflow.state_store import StateStore, StoredExecution
@@ -634,6 +634,21 @@ def _persisted_delete_objects(
     for obj in objects:
         _forget_if_gone(self, bucket_name, obj["Key"])
     return result
+
+
+def expire_objects(bucket_name: str, prefix: str) -> int:
+    """What S3's lifecycle expiration does to the objects under `prefix`, done inside the
+    emulator as S3 does it: every version and delete marker removed (and forgotten by the store).
+    Not through ListObjectVersions, which moto answers by walking and sorting every version of
+    the whole bucket: per finished job, that grew with everything ever stored. Returns the
+    number of keys expired."""
+    backend = s3_models.s3_backends[ACCOUNT_ID]["aws"]
+    keys = backend.get_bucket(bucket_name).keys
+    names = [name for name in list(keys.keys()) if name.startswith(prefix)]
+    for name in names:
+        for version in list(keys.getlist(name, [])):
+            backend.delete_object(bucket_name, name, version_id=version.version_id)
+    return len(names)
 
 
 def _item_key(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
