@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
@@ -104,6 +105,7 @@ original_delete_item = dynamodb_models.DynamoDBBackend.delete_item
 original_transact_write_items = dynamodb_models.DynamoDBBackend.transact_write_items
 original_batch_write_item = dynamodb_models.DynamoDBBackend.batch_write_item
 original_start_execution = sfn_parser_models.StepFunctionsParserBackend.start_execution
+original_execution_start = sfn_execution.Execution.start
 original_publish_history_event = sfn_event_manager.EventManager._publish_history_event
 original_terminated = sfn_execution.BaseExecutionWorkerCommunication.terminated
 original_execution_logic = execution_worker.ExecutionWorker._execution_logic
@@ -705,17 +707,28 @@ def _persisted_batch_write_item(self: Any, table_write_requests: Any) -> Any:
     return result
 
 
+_recording_start: ContextVar[bool] = ContextVar("recording_start", default=False)
+
+
 def _persisted_start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
-    execution = original_start_execution(self, state_machine_arn, name, *args, **kwargs)
-    if _store is not None:
+    """A StartExecution's execution is recorded as it starts (Execution.start below): only
+    top-level executions, not a Distributed Map's children, which start on other threads."""
+    token = _recording_start.set(True)
+    try:
+        return original_start_execution(self, state_machine_arn, name, *args, **kwargs)
+    finally:
+        _recording_start.reset(token)
+
+
+def _recorded_execution_start(self: Any) -> None:
+    """The row exists before the execution's thread runs: a short execution could otherwise
+    finish (and record its end, updating nothing) before its start was inserted, leaving it
+    RUNNING in the store for good."""
+    if _store is not None and _recording_start.get():
         _store.start_execution(
-            execution.exec_arn,
-            execution.state_machine_arn,
-            execution.name,
-            json.dumps(execution.input_data),
-            _iso(execution.start_date),
+            self.exec_arn, self.state_machine_arn, self.name, json.dumps(self.input_data), _iso(self.start_date)
         )
-    return execution
+    original_execution_start(self)
 
 
 def _persisted_publish_history_event(self: Any, **event: Any) -> None:
@@ -726,18 +739,22 @@ def _persisted_publish_history_event(self: Any, **event: Any) -> None:
 
 
 def _persisted_terminated(self: Any) -> None:
-    original_terminated(self)
+    """Durable before visible: the store records how the execution ended before DescribeExecution
+    can report it (a client that saw SUCCEEDED must find it so after a crash)."""
     execution, store = self.execution, _store
     if store is not None:
-        output = json.dumps(execution.output) if execution.output is not None else None
+        ended = copy.copy(execution)  # moto's own reading of the end, on a copy nobody else sees
+        sfn_execution.BaseExecutionWorkerCommunication._reflect_execution_status(SimpleNamespace(execution=ended))
         store.finish_execution(
-            execution.exec_arn,
-            execution.exec_status.value,
-            _iso(execution.stop_date),
-            output,
-            execution.error,
-            execution.cause,
+            ended.exec_arn,
+            ended.exec_status.value,
+            _iso(ended.stop_date),
+            json.dumps(ended.output) if ended.output is not None else None,
+            ended.error,
+            ended.cause,
         )
+    original_terminated(self)
+    if store is not None:
         # The finished execution's whole evaluation environment (its history, states, context)
         # would stay in memory for as long as the runtime runs; its history is in the store.
         arn = execution.exec_arn
@@ -762,6 +779,7 @@ def persist_to(store: StateStore | None) -> StateStore | None:
         dynamodb_models.DynamoDBBackend.transact_write_items = _persisted_transact_write_items
         dynamodb_models.DynamoDBBackend.batch_write_item = _persisted_batch_write_item
         sfn_parser_models.StepFunctionsParserBackend.start_execution = _persisted_start_execution
+        sfn_execution.Execution.start = _recorded_execution_start
         sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
         sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
     _run_redrives_from_their_state()
