@@ -13,7 +13,8 @@ import numpy as np
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from detectors import Detector, detect_all, detector_from_environment, text_reader_from_environment
+from detectors import detector_from_environment, text_reader_from_environment
+from inference import Detector, detect_all
 
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Batch, Detection, Job, Media, job_step
 from mediaflow_shared.contract.layout import layout

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from detectors import Detection, nms, onnx_session, relative_box, resized
+from inference import Detection, nms, onnx_session, relative_box, resized
 
 STRIDES = (8, 16, 32)
 BINS = 11  # GFL's reg_max 10: distances 0..10 strides

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import onnx
-from detectors import onnx_session
+from inference import onnx_session
 from PIL import Image
 
 DETECT_SIDE = 736  # the longer side, scaled up or down: rapidocr's size; 960 costs 2.4x for little more
