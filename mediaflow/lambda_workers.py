@@ -279,7 +279,9 @@ class FunctionPool:
         with self._lock:
             self._all.discard(worker)
 
-    def invoke(self, payload: bytes) -> InvocationResult:
+    def invoke(self, payload: bytes, wait_for_slot: bool = True) -> InvocationResult:
+        if not wait_for_slot:
+            return self._invoke(payload)
         with self._runtime.running_slot():
             return self._invoke(payload)
 
@@ -406,11 +408,13 @@ class LambdaRuntime:
             function_name = function_name.split(":")[6]
         return self._pools.get(function_name.split(":")[0])
 
-    def invoke(self, function_name: str, payload: bytes) -> InvocationResult:
+    def invoke(self, function_name: str, payload: bytes, wait_for_slot: bool = True) -> InvocationResult:
+        """`wait_for_slot=False`: run now, beside the `concurrency` running ones (a person waiting on
+        the status page is not queued behind a long video's frames)."""
         pool = self.find(function_name)
         if pool is None:
             raise KeyError(function_name)
-        return pool.invoke(payload)
+        return pool.invoke(payload, wait_for_slot)
 
     def billed_by_function(self) -> dict[str, tuple[int, float]]:
         """Logical id -> (invocations, total handler milliseconds)."""

@@ -148,7 +148,8 @@ class StatusPageServer:
     def invoke_api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         assert self.stack.runtime is not None
         event = http_api_event(method, path, query, headers, body)
-        result = self.stack.runtime.invoke(self.function_name, json.dumps(event).encode())
+        # The page's API has its own concurrency on AWS: it does not wait for the pipeline's slots.
+        result = self.stack.runtime.invoke(self.function_name, json.dumps(event).encode(), wait_for_slot=False)
         if result.function_error:
             # API Gateway answers a failed integration with 500 and a fixed body.
             return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -253,6 +254,13 @@ def test_the_machine_budget_runs_so_many_at_once_and_keeps_so_many_alive(tmp_pat
         first, second = sorted(results, key=lambda r: r["started"])
         assert second["started"] >= first["ended"], "one at a time: the second waited for a slot"
         assert first["pid"] == second["pid"], "and ran warm in the same worker"
+
+        busy = threading.Thread(target=call_one)  # holds the only slot for 0.5 s
+        busy.start()
+        time.sleep(0.1)
+        now = json.loads(runtime.invoke("one", b"{}", wait_for_slot=False).payload)
+        busy.join()
+        assert now["started"] < results[-1]["ended"], "the status page's call did not wait for the slot"
 
         runtime.invoke("two", b"{}")
         assert runtime.live_workers() == 2
