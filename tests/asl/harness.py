@@ -61,6 +61,19 @@ def pass_state(**fields: Any) -> dict[str, Any]:
     return {"Type": "Pass", "End": True, **fields}
 
 
+def distributed(processor_states: dict[str, Any], start: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "Type": "Map",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": start or next(iter(processor_states)),
+            "States": processor_states,
+        },
+        "End": True,
+        **fields,
+    }
+
+
 @dataclass
 class Outcome:
     status: str

@@ -10,23 +10,10 @@ import boto3
 import pytest
 
 from mediaflow.template import REGION
-from tests.asl.harness import ANY, Case, Refused, check, check_refused, jsonata, machine, pass_state, run
+from tests.asl.harness import ANY, Case, Refused, check, check_refused, distributed, jsonata, machine, pass_state, run
 
 BUCKET = "asl-map-items"
 ETE = "States.ExceedToleratedFailureThreshold"
-
-
-def distributed(processor_states: dict[str, Any], start: str | None = None, **fields: Any) -> dict[str, Any]:
-    return {
-        "Type": "Map",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": start or next(iter(processor_states)),
-            "States": processor_states,
-        },
-        "End": True,
-        **fields,
-    }
 
 
 def fails_above(limit: int) -> dict[str, Any]:

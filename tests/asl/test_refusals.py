@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mediaflow.moto_patches import definitions
-from tests.asl.harness import Refused, check_refused, machine, pass_state
+from tests.asl.harness import Refused, check_refused, distributed, machine, pass_state
 
 LOCAL = "is not supported by the MediaFlow local runtime"
 
@@ -18,24 +18,12 @@ def task(resource: str) -> dict[str, Any]:
 
 
 def reader_map(config: dict[str, Any]) -> dict[str, Any]:
-    return machine(
-        {
-            "M": {
-                "Type": "Map",
-                "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
-                    "ReaderConfig": config,
-                    "Parameters": {"Bucket": "b", "Key": "k"},
-                },
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "P",
-                    "States": {"P": pass_state()},
-                },
-                "End": True,
-            }
-        }
-    )
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": config,
+        "Parameters": {"Bucket": "b", "Key": "k"},
+    }
+    return machine({"M": distributed({"P": pass_state()}, ItemReader=reader)})
 
 
 REFUSED = [
@@ -43,16 +31,10 @@ REFUSED = [
         "batch-input-from-the-context-object",
         machine(
             {
-                "M": {
-                    "Type": "Map",
-                    "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"id.$": "$$.Execution.Id"}},
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "P",
-                        "States": {"P": pass_state()},
-                    },
-                    "End": True,
-                }
+                "M": distributed(
+                    {"P": pass_state()},
+                    ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"id.$": "$$.Execution.Id"}},
+                )
             }
         ),
         LOCAL,
@@ -71,17 +53,9 @@ REFUSED = [
         "batcher-with-selector",
         machine(
             {
-                "M": {
-                    "Type": "Map",
-                    "ItemSelector": {"v.$": "$$.Map.Item.Value"},
-                    "ItemBatcher": {"MaxItemsPerBatch": 2},
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "P",
-                        "States": {"P": pass_state()},
-                    },
-                    "End": True,
-                }
+                "M": distributed(
+                    {"P": pass_state()}, ItemSelector={"v.$": "$$.Map.Item.Value"}, ItemBatcher={"MaxItemsPerBatch": 2}
+                )
             }
         ),
         LOCAL,
