@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from mediaflow.periodic import Periodic
 from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
@@ -22,10 +21,10 @@ from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
 
 class WorkFileJanitor:
     def __init__(
-        self, jobs: Callable[[], list[JobRecord]], discard_work_files: Callable[[str], Any], interval: float = 1.0
+        self, jobs: Callable[[], list[JobRecord]], expire_work_files: Callable[[str], object], interval: float = 1.0
     ) -> None:
         self.jobs = jobs
-        self.discard_work_files = discard_work_files
+        self.expire_work_files = expire_work_files
         self._cleaned: set[tuple[str, str | None]] = set()  # (job id, updatedAt): a retried job is new
         self._changed: list[JobRecord] | None = None  # None: not caught up with the table yet
         self._lock = threading.Lock()
@@ -53,7 +52,7 @@ class WorkFileJanitor:
         for job in changed:
             job_id = job["jobId"]
             if job.get("status") in FINISHED_JOB_STATUSES and (job_id, job.get("updatedAt")) not in self._cleaned:
-                self.discard_work_files(job_id)
+                self.expire_work_files(job_id)
                 self._cleaned.add((job_id, job.get("updatedAt")))
                 cleaned.append(job_id)
         return cleaned

@@ -274,9 +274,8 @@ class _InProcess(BotocoreStubber):
 @cache
 def in_process_client(service: str, region: str = REGION) -> Any:
     """A boto3 client answered by moto in this process: the engine's own calls (its DynamoDB and
-    SNS Tasks, the janitor, the log shipper) skip the round trip through the HTTP server to
-    itself. Built as moto builds its clients, for AWS's own endpoint, which the dispatcher
-    recognises."""
+    SNS Tasks, the log shipper) skip the round trip through the HTTP server to itself. Built as
+    moto builds its clients, for AWS's own endpoint, which the dispatcher recognises."""
     client = boto3.client(
         service,
         region_name=region,
@@ -738,27 +737,34 @@ def _persisted_publish_history_event(self: Any, **event: Any) -> None:
         _store.add_event(arn, dict(self._history_event_list[-1]))
 
 
+_END_FIELDS = ("stop_date", "output", "error", "cause", "exec_status")  # the status last: it makes the end visible
+
+
 def _persisted_terminated(self: Any) -> None:
     """Durable before visible: the store records how the execution ended before DescribeExecution
-    can report it (a client that saw SUCCEEDED must find it so after a crash)."""
+    can report it (a client that saw SUCCEEDED must find it so after a crash). moto's reading of
+    the end is made once, on a copy nobody else sees, then stored, then copied onto the execution
+    (so the stop date stored and the one reported are the same)."""
     execution, store = self.execution, _store
-    if store is not None:
-        ended = copy.copy(execution)  # moto's own reading of the end, on a copy nobody else sees
-        sfn_execution.BaseExecutionWorkerCommunication._reflect_execution_status(SimpleNamespace(execution=ended))
-        store.finish_execution(
-            ended.exec_arn,
-            ended.exec_status.value,
-            _iso(ended.stop_date),
-            json.dumps(ended.output) if ended.output is not None else None,
-            ended.error,
-            ended.cause,
-        )
-    original_terminated(self)
-    if store is not None:
-        # The finished execution's whole evaluation environment (its history, states, context)
-        # would stay in memory for as long as the runtime runs; its history is in the store.
-        arn = execution.exec_arn
-        execution.exec_worker = _StoredHistory(lambda: store.events(arn))
+    if store is None:
+        original_terminated(self)
+        return
+    ended = copy.copy(execution)
+    sfn_execution.BaseExecutionWorkerCommunication._reflect_execution_status(SimpleNamespace(execution=ended))
+    store.finish_execution(
+        ended.exec_arn,
+        ended.exec_status.value,
+        _iso(ended.stop_date),
+        json.dumps(ended.output) if ended.output is not None else None,
+        ended.error,
+        ended.cause,
+    )
+    for field in _END_FIELDS:
+        setattr(execution, field, getattr(ended, field))
+    # The finished execution's whole evaluation environment (its history, states, context)
+    # would stay in memory for as long as the runtime runs; its history is in the store.
+    arn = execution.exec_arn
+    execution.exec_worker = _StoredHistory(lambda: store.events(arn))
 
 
 def persist_to(store: StateStore | None) -> StateStore | None:

@@ -41,7 +41,12 @@ class BlobBuffer:
         if self._written is not None:
             return self._written.seek(offset, whence)
         self._check_open()
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._path.stat().st_size}[whence]
+        if whence == os.SEEK_SET:
+            base = 0
+        elif whence == os.SEEK_CUR:
+            base = self._position
+        else:  # SEEK_END: the only one that needs the file's size
+            base = self._path.stat().st_size
         self._position = max(0, base + offset)
         return self._position
 
