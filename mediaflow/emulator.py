@@ -18,6 +18,7 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 
+from mediaflow.direct_dispatch import DirectDispatch
 from mediaflow.request_guard import GuardedWsgiApp, RequestGuard
 
 
@@ -96,7 +97,7 @@ class _WaitressServer:
         self._server: Any = None
 
     def start(self) -> None:
-        app = GuardedWsgiApp(DomainDispatcherApplication(create_backend_app), self.guard)
+        app = GuardedWsgiApp(DirectDispatch(DomainDispatcherApplication(create_backend_app)), self.guard)
         self._server = waitress.create_server(
             _raw_uri_for_moto(app),
             map=self._map,

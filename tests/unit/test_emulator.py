@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
+from typing import Any
 
 import boto3
+import pytest
+import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from mediaflow.emulator import Emulator, ensure_port_free
 
@@ -53,3 +59,136 @@ def test_stopping_after_the_loop_has_already_closed_its_sockets_is_quiet() -> No
     server._thread.join(timeout=10)  # the loop's own 1 s timeout ends it
     assert not server._thread.is_alive()
     emulator.stop()
+
+
+def _conversation(clients: dict[str, Any], name: str) -> list[Any]:
+    """Every kind of request the handlers, the CLI and the bench make of S3, DynamoDB and Step
+    Functions, and ways they fail; each answer as boto3 reads it, raw HTTP headers included
+    (what differs per call removed). `name` names the bucket, table and state machine."""
+    s3, dynamodb, sfn = clients["s3"], clients["dynamodb"], clients["stepfunctions"]
+    answers: list[Any] = []
+
+    def said(call: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            answer = call(**kwargs)
+            if "Body" in answer:
+                answer["Body"] = answer["Body"].read()
+        except ClientError as error:
+            answer = {"Error": error.response["Error"], "ResponseMetadata": error.response["ResponseMetadata"]}
+        answers.append(_comparable(answer, name))
+        return answer
+
+    said(s3.create_bucket, Bucket=name)
+    said(s3.head_bucket, Bucket=name)
+    said(s3.put_object, Bucket=name, Key="empty", Body=b"")
+    said(s3.put_object, Bucket=name, Key="a b+c%20d é.jpg", Body=b"jpeg", ContentType="image/jpeg", Metadata={"m": "1"})
+    said(s3.get_object, Bucket=name, Key="a b+c%20d é.jpg")
+    said(s3.get_object, Bucket=name, Key="a b+c%20d é.jpg", Range="bytes=1-2")
+    said(s3.head_object, Bucket=name, Key="a b+c%20d é.jpg")
+    said(s3.get_object, Bucket=name, Key="a b+c%20d é.jpg", IfNoneMatch='"' + "0" * 32 + '"')
+    said(s3.get_object, Bucket=name, Key="missing")
+    said(s3.head_object, Bucket=name, Key="missing")
+    said(s3.get_object, Bucket="no-such-bucket-anywhere", Key="k")
+    said(s3.put_object_tagging, Bucket=name, Key="empty", Tagging={"TagSet": [{"Key": "t", "Value": "v"}]})
+    said(s3.get_object_tagging, Bucket=name, Key="empty")
+    said(s3.copy_object, Bucket=name, Key="dir/copy.jpg", CopySource={"Bucket": name, "Key": "a b+c%20d é.jpg"})
+    said(s3.list_objects_v2, Bucket=name, Prefix="dir/")
+    said(s3.list_objects_v2, Bucket=name, Delimiter="/")
+    said(s3.list_objects, Bucket=name, MaxKeys=1)
+    said(s3.delete_objects, Bucket=name, Delete={"Objects": [{"Key": "empty"}, {"Key": "missing"}]})
+    said(s3.delete_object, Bucket=name, Key="dir/copy.jpg")
+    said(s3.list_objects_v2, Bucket=name)
+
+    key = {"jobId": {"S": "j1"}}
+    said(
+        dynamodb.create_table,
+        TableName=name,
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    said(dynamodb.put_item, TableName=name, Item={**key, "n": {"N": "1"}})
+    said(
+        dynamodb.update_item,
+        TableName=name,
+        Key=key,
+        UpdateExpression="SET #s = :s ADD n :one",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "RUNNING"}, ":one": {"N": "1"}},
+        ReturnValues="ALL_NEW",
+    )
+    said(dynamodb.put_item, TableName=name, Item=key, ConditionExpression="attribute_not_exists(jobId)")
+    said(dynamodb.get_item, TableName=name, Key=key, ConsistentRead=True)
+    said(dynamodb.get_item, TableName="no-such-table", Key=key)
+
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    role = "arn:aws:iam::123456789012:role/r"
+    created = said(sfn.create_state_machine, name=name, definition=json.dumps(definition), roleArn=role)
+    said(sfn.create_state_machine, name=name, definition="{", roleArn=role)
+    missing = created["stateMachineArn"].replace(":stateMachine:", ":execution:") + ":x"
+    said(sfn.describe_execution, executionArn=missing)
+    said(sfn.list_executions, stateMachineArn=created["stateMachineArn"], maxResults=1)
+    return answers
+
+
+_VARYING = {"RequestId", "HostId", "date", "x-amz-request-id", "x-amzn-requestid", "x-amz-id-2", "last-modified"}
+# Dates in a body: the body's length and checksum vary with them.
+_VARYING |= {"LastModified", "creationDate", "CreationDateTime", "x-amz-crc32", "content-length"}
+
+
+def _comparable(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _comparable(v, name) for k, v in value.items() if k not in _VARYING}
+    if isinstance(value, list):
+        return [_comparable(v, name) for v in value]
+    if isinstance(value, str):
+        return value.replace(name, "<name>")
+    return value
+
+
+def test_sdk_requests_answered_directly_match_moto_s_own_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SDK requests skip moto's dispatcher and Flask (direct_dispatch): every answer, headers
+    included, is the one moto's own path gives, and the direct path is really taken."""
+    from moto.server import DomainDispatcherApplication
+
+    from mediaflow import direct_dispatch
+
+    dispatched: list[str] = []
+    original_call = DomainDispatcherApplication.__call__
+
+    def counted(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        dispatched.append(environ["PATH_INFO"])
+        return original_call(self, environ, start_response)
+
+    monkeypatch.setattr(DomainDispatcherApplication, "__call__", counted)
+    emulator = Emulator()
+    emulator.start()
+    try:
+        clients = {
+            service: boto3.client(
+                service,
+                endpoint_url=emulator.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="mediaflow",
+                aws_secret_access_key="mediaflow",
+                config=Config(read_timeout=10, retries={"total_max_attempts": 1}),
+            )
+            for service in ("s3", "dynamodb", "stepfunctions")
+        }
+        original_view_for = direct_dispatch._view_for
+        monkeypatch.setattr(direct_dispatch, "_view_for", lambda environ: None)
+        through_moto = _conversation(clients, "direct-test-moto")
+        assert len(dispatched) >= len(through_moto)
+        monkeypatch.setattr(direct_dispatch, "_view_for", original_view_for)
+        dispatched.clear()
+        direct = _conversation(clients, "direct-test-fast")
+        assert dispatched == [], "every one of these requests was answered directly"
+        for ours, theirs in zip(direct, through_moto, strict=True):
+            assert ours == theirs
+        presigned = clients["s3"].generate_presigned_url(
+            "get_object", Params={"Bucket": "direct-test-fast", "Key": "a b+c%20d é.jpg"}
+        )
+        assert requests.get(presigned, timeout=10).content == b"jpeg"
+        assert dispatched, "presigned URLs take moto's path"
+    finally:
+        emulator.stop()

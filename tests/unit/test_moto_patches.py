@@ -501,6 +501,75 @@ def test_listing_versions_does_not_copy_every_objects_bytes(tmp_path: Path, monk
 
 
 @mock_aws
+def test_a_prefix_listing_reads_only_the_keys_under_its_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto answers ListObjects by walking every key of the bucket, whatever the
+    prefix (each job's listing cost grew with everything stored before it). The fix keeps the
+    names in order and lists the prefix's range: the same answers, only its keys read."""
+    from mediaflow.moto_patches import s3_index
+
+    monkeypatch.setattr(s3_models.FakeBucket, "__init__", s3_index._bucket_init)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="media")
+    s3.put_bucket_versioning(Bucket="media", VersioningConfiguration={"Status": "Enabled"})
+    for number in range(300):
+        s3.put_object(Bucket="media", Key=f"outputs/other/{number:03}.jpg", Body=b"x")
+    job = ["work/j1/a.jpg", "work/j1/b c+d.jpg", "work/j1/frames/0001.jpg", "work/j1/frames/0002.jpg", "work/j1é.jpg"]
+    for key in [*job, "work/j10/a.jpg", "work/j2/a.jpg", "workz.jpg"]:
+        s3.put_object(Bucket="media", Key=key, Body=b"y")
+    s3.delete_object(Bucket="media", Key="work/j1/b c+d.jpg")  # a delete marker: not listed
+    keys = s3_models.s3_backends[ACCOUNT_ID]["aws"].buckets["media"].keys
+    assert isinstance(keys, s3_index.IndexedKeyStore)
+    reads: list[str] = []
+    original_getitem = s3_index.IndexedKeyStore.__getitem__
+    monkeypatch.setattr(
+        s3_index.IndexedKeyStore, "__getitem__", lambda self, name: reads.append(name) or original_getitem(self, name)
+    )
+
+    def listings() -> list[Any]:
+        answers = []
+        for request in (
+            {"Prefix": "work/j1/"},
+            {"Prefix": "work/j1"},
+            {"Prefix": "work/j1/", "Delimiter": "/"},
+            {"Prefix": "work/", "Delimiter": "/"},
+            {"Prefix": "work/j1/", "MaxKeys": 1},
+            {"Prefix": "work/j1/", "StartAfter": "work/j1/frames/0001.jpg"},
+            {"Prefix": "nothing/"},
+        ):
+            answer = s3.list_objects_v2(Bucket="media", **request)
+            answers.append(
+                (
+                    [o["Key"] for o in answer.get("Contents", [])],
+                    [p["Prefix"] for p in answer.get("CommonPrefixes", [])],
+                    answer["IsTruncated"],
+                )
+            )
+        v1 = s3.list_objects(Bucket="media", Prefix="work/j1/", MaxKeys=2)
+        answers.append(([o["Key"] for o in v1["Contents"]], v1["IsTruncated"]))
+        return answers
+
+    monkeypatch.setattr(s3_models.S3Backend, "list_objects", s3_index.original_list_objects)
+    shipped = listings()
+    assert len(reads) > 300 * 8, "the bug: every listing read every key of the bucket"
+    reads.clear()
+    monkeypatch.setattr(s3_models.S3Backend, "list_objects", s3_index._list_objects)
+    assert listings() == shipped
+    assert reads and all(name.startswith("work/") for name in reads), "only keys under the prefix are read"
+    assert shipped[0][0] == ["work/j1/a.jpg", "work/j1/frames/0001.jpg", "work/j1/frames/0002.jpg"]
+    assert shipped[3][1] == ["work/j1/", "work/j10/", "work/j2/"]
+    full = s3.list_objects_v2(Bucket="media")  # no prefix: moto's own walk
+    assert full["KeyCount"] == 307 and not full["IsTruncated"]
+    assert moto_patches.expire_objects("media", "work/j1/") == 4
+    assert s3.list_objects_v2(Bucket="media", Prefix="work/j1/")["KeyCount"] == 0
+    assert s3.list_object_versions(Bucket="media", Prefix="work/j1/").get("Versions") is None
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="media", Prefix="work/j")["Contents"]] == [
+        "work/j10/a.jpg",
+        "work/j1é.jpg",
+        "work/j2/a.jpg",
+    ]
+
+
+@mock_aws
 def test_moto_tracks_its_models_without_keeping_them_alive(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bug: moto appends every model instance it creates to a class list, forever: every key
     version ever written (with its ACL), every DynamoDB item built for an update. The fix tracks
@@ -634,6 +703,35 @@ def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> 
     for _ in range(3):
         assert "s3" in moto_backends.list_of_moto_modules()
     assert len(listings) == 1
+
+
+def test_the_server_finds_a_hosts_service_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: for every request moto's server tries each service's URL patterns in turn, under
+    one lock for all requests, until one matches the host. The fix remembers the answer per host."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    tried: list[str] = []
+
+    class Counting:
+        def __init__(self, pattern: Any) -> None:
+            self.pattern = pattern
+
+        def match(self, url: str) -> Any:
+            tried.append(url)
+            return self.pattern.match(url)
+
+    dispatcher.backend_url_patterns = [(name, Counting(pattern)) for name, pattern in dispatcher.backend_url_patterns]
+    hosts = ("s3.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "states.us-east-1.amazonaws.com")
+    shipped = [moto_patches.original_backend_for_host(dispatcher, host) for host in hosts * 2]
+    assert shipped[:3] == ["s3", "sns", "stepfunctions"]
+    assert len(tried) > 100, "the bug: dozens of patterns tried for every request"
+
+    moto_patches._backend_for_host.cache_clear()
+    assert [moto_patches._backend_for_host(dispatcher, host) for host in hosts] == shipped[:3]
+    tried.clear()
+    assert [moto_patches._backend_for_host(dispatcher, host) for host in hosts * 5] == shipped[:3] * 5
+    assert tried == [], "each host's service is looked up once"
 
 
 def test_the_engines_dynamodb_and_sns_calls_are_served_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
