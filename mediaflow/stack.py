@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,9 +98,15 @@ class LocalStack(StackClient):
             )
             self.store.watch_items(self._item_written)
             self.janitor.start()
+        # What start built lives as long as the stack (moto's service models, the parsed template
+        # and definitions: ~300,000 objects). Frozen, the collector stops walking it at every full
+        # collection (~0.15 s each, ~1.3 s of engine CPU over a 300-job run).
+        gc.collect()
+        gc.freeze()
         return self
 
     def stop(self) -> None:
+        gc.unfreeze()  # collectable again once the stack is gone
         if self.janitor:
             self.janitor.stop()
         if self.gateway:

@@ -65,6 +65,7 @@ from mediaflow.moto_patches import (
     api,
     clock,
     definitions,
+    hot_paths,
     intrinsics,
     limits,
     maps,
@@ -558,6 +559,8 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     parse_definitions_once()
     implement_redrive_execution()
     list_services_once()
+    if _once("hot-paths"):
+        hot_paths.apply()
     patch_the_language()
     return outer_sink
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import re
@@ -169,7 +170,8 @@ def test_a_second_stack_stopping_hands_the_process_back_to_the_first(
     """Lambda serving, the email outbox and the state store are per process; a stack started and
     stopped inside another's lifetime (as the video tests' second stack is) hands them back."""
     with LocalStack(StackSettings(state_dir=tmp_path / "second", stack_name="mfsecond")):
-        pass
+        assert gc.get_freeze_count() > 100_000, "what start built is kept out of full collections"
+    assert gc.get_freeze_count() == 0, "and is collectable again once a stack stops"
     run = run_upload(stack, samples["rocket.jpg"].read_bytes(), "uploads/after the second stack.jpg")
 
     assert run.status == "SUCCEEDED", run.execution

@@ -770,3 +770,110 @@ def _unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_a_response_body_is_searched_for_a_request_id_only_where_it_has_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: every response body (a 50 KB history page, a listing) is scanned by a look-behind
+    regular expression for `<RequestId>`, which JSON answers never hold. The fix substitutes only
+    where the tag is: the same bodies."""
+    import re as re_module
+
+    from moto.core.responses import BaseResponse
+
+    from mediaflow.moto_patches import hot_paths
+
+    bodies = [
+        '{"events": [' + ",".join(['{"id": 1}'] * 500) + "]}",
+        "<R><ResponseMetadata><RequestId>old</RequestId></ResponseMetadata></R>",
+        b"\xff\xd8 jpeg bytes",
+        "",
+    ]
+    scans: list[str] = []
+    original_sub = re_module.sub
+
+    def counting_sub(*args: Any, **kwargs: Any) -> Any:
+        scans.append(args[0])
+        return original_sub(*args, **kwargs)
+
+    monkeypatch.setattr(re_module, "sub", counting_sub)
+
+    def answers(enrich: Any) -> list[Any]:
+        out = []
+        for body in bodies:
+            headers: dict[str, str] = {"status": 200}  # type: ignore[dict-item]
+            headers, enriched = enrich(headers, body)
+            request_id = headers["x-amzn-requestid"]
+            shown = enriched.replace(request_id, "<id>") if isinstance(enriched, str) else enriched
+            out.append((headers["status"], shown))
+        return out
+
+    shipped = answers(hot_paths.original_enrich_response)
+    assert len(scans) == len(bodies), "the bug: every body scanned"
+    scans.clear()
+    monkeypatch.setattr(BaseResponse, "_enrich_response", staticmethod(hot_paths._enrich_response))
+    assert answers(BaseResponse._enrich_response) == shipped
+    assert shipped[1][1] == "<R><ResponseMetadata><RequestId><id></RequestId></ResponseMetadata></R>"
+    assert scans == [], "the tag is looked for with `in`; the expression runs only on the one body holding it"
+
+
+@mock_aws
+def test_an_update_expression_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto tokenises and parses an UpdateExpression twice per UpdateItem, and
+    RecordSuccess sends the same one for every job. The fix parses each distinct expression
+    once: the same items come out, the shared AST is never changed."""
+    from moto.dynamodb.parsing import expressions
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+    from mediaflow.moto_patches import hot_paths
+
+    tokenised: list[str] = []
+    original_make_list = ExpressionTokenizer.make_list.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        ExpressionTokenizer,
+        "make_list",
+        classmethod(lambda cls, text: tokenised.append(text) or original_make_list(cls, text)),
+    )
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    expression = "SET #status = :s, results = :r, updatedAt = :now ADD attempts :one REMOVE draft"
+
+    def jobs(prefix: str) -> list[dict[str, Any]]:
+        items = []
+        for number in range(3):
+            key = {"jobId": {"S": f"{prefix}{number}"}}
+            dynamodb.put_item(TableName="jobs", Item={**key, "draft": {"BOOL": True}})
+            items.append(
+                dynamodb.update_item(
+                    TableName="jobs",
+                    Key=key,
+                    UpdateExpression=expression,
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":s": {"S": "SUCCEEDED"},
+                        ":r": {"L": [{"M": {"label": {"S": "cat"}, "n": {"N": str(number)}}}]},
+                        ":now": {"S": "2026-12-01T00:00:00.000Z"},
+                        ":one": {"N": "1"},
+                    },
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+            )
+        return [{k: v for k, v in item.items() if k != "jobId"} for item in items]
+
+    monkeypatch.setattr(
+        expressions.UpdateExpressionParser, "make", classmethod(hot_paths.original_make_update_expression)
+    )
+    shipped = jobs("a")
+    assert tokenised.count(expression) >= 6, "the bug: parsed twice per UpdateItem"
+    tokenised.clear()
+    hot_paths._parsed_update_expression.cache_clear()
+    monkeypatch.setattr(expressions.UpdateExpressionParser, "make", classmethod(hot_paths._make_update_expression))
+    assert jobs("b") == shipped and jobs("c") == shipped
+    assert tokenised.count(expression) == 1
+    assert shipped[2]["results"]["L"][0]["M"]["n"] == {"N": "2"} and "draft" not in shipped[0]
+    with pytest.raises(ClientError, match="ValidationException"):
+        dynamodb.update_item(TableName="jobs", Key={"jobId": {"S": "a0"}}, UpdateExpression="SET = oops")
