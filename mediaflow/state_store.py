@@ -239,16 +239,19 @@ class StateStore:
 
     def finish_execution(
         self, arn: str, status: str, stop: str, output: str | None, error: str | None, cause: str | None
-    ) -> None:
-        self._write(
-            "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
-            status,
-            stop,
-            output,
-            error,
-            cause,
-            arn,
-        )
+    ) -> bool:
+        """Record how an execution ended; False if it was never recorded (a Map's child)."""
+        with self._lock:
+            changed = self._db.execute(
+                "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
+                (status, stop, output, error, cause, arn),
+            ).rowcount
+        return changed > 0
+
+    def execution_data(self, arn: str) -> tuple[str, str | None]:
+        """An execution's input and output (JSON text), as recorded."""
+        ((execution_input, output),) = self._rows("SELECT input, output FROM executions WHERE arn = ?", arn)
+        return execution_input, output
 
     def reopen_execution(self, arn: str) -> None:
         """A redriven execution runs again: RUNNING, no stop date, output or error."""

@@ -760,7 +760,7 @@ def _persisted_terminated(self: Any) -> None:
         return
     ended = copy.copy(execution)
     sfn_execution.BaseExecutionWorkerCommunication._reflect_execution_status(SimpleNamespace(execution=ended))
-    store.finish_execution(
+    recorded = store.finish_execution(
         ended.exec_arn,
         ended.exec_status.value,
         _iso(ended.stop_date),
@@ -774,6 +774,8 @@ def _persisted_terminated(self: Any) -> None:
     # would stay in memory for as long as the runtime runs; its history is in the store.
     arn = execution.exec_arn
     execution.exec_worker = _StoredHistory(lambda: store.events(arn))
+    if recorded:
+        put_to_rest(execution, store)
 
 
 def persist_to(store: StateStore | None) -> StateStore | None:
@@ -877,6 +879,47 @@ def _execution_logic(self: Any) -> None:
     self._execution_communication.terminated()
 
 
+class _ReadFromStore:
+    """A finished execution's input or output: the value set on the execution if there is one
+    (a redrive running it again sets them), else read from the state store when asked."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, execution: Any, owner: type | None = None) -> Any:
+        if execution is None:
+            return self
+        if self.name in execution.__dict__:
+            return execution.__dict__[self.name]
+        execution_input, output = execution.mediaflow_store.execution_data(execution.exec_arn)
+        return {
+            "execution_input": execution_input,
+            "input_data": json.loads(execution_input),
+            "output": json.loads(output) if output is not None else None,
+        }[self.name]
+
+    def __set__(self, execution: Any, value: Any) -> None:
+        execution.__dict__[self.name] = value
+
+
+class ExecutionAtRest(sfn_execution.Execution):
+    """A finished execution whose input and output live in the state store, not in memory: a
+    job's are ~12 KB (its event, its results), kept for as long as the runtime runs otherwise.
+    DescribeExecution reads them back (one row by primary key)."""
+
+    mediaflow_store: StateStore
+    input_data = _ReadFromStore()
+    execution_input = _ReadFromStore()
+    output = _ReadFromStore()
+
+
+def put_to_rest(execution: Any, store: StateStore) -> None:
+    execution.__class__ = ExecutionAtRest
+    execution.mediaflow_store = store
+    for name in ("input_data", "execution_input", "output"):
+        execution.__dict__.pop(name, None)
+
+
 class _StoredHistory:
     """Stands in for a finished execution's worker: moto reads the history through it."""
 
@@ -886,9 +929,10 @@ class _StoredHistory:
         self.get_event_history = events
 
 
-def restore_execution(stored: StoredExecution, events: Callable[[], list[dict[str, Any]]]) -> None:
+def restore_execution(stored: StoredExecution, store: StateStore, events: Callable[[], list[dict[str, Any]]]) -> None:
     """Put a finished execution back, as DescribeExecution, ListExecutions and
-    GetExecutionHistory showed it before the restart; `events` reads its history when asked."""
+    GetExecutionHistory showed it before the restart; `events` reads its history, and `store`
+    its input and output, when asked."""
     arn = parse_arn(stored.state_machine_arn)
     backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
     state_machine = backend.describe_state_machine(stored.state_machine_arn)
@@ -903,12 +947,12 @@ def restore_execution(stored: StoredExecution, events: Callable[[], list[dict[st
         start_date=datetime.fromisoformat(stored.start_date),
         cloud_watch_logging_session=None,
         activity_store={},
-        input_data=stored.input,
+        input_data="{}",  # read from the store when asked (put_to_rest)
     )
     execution.exec_status = ExecutionStatus(stored.status)
     execution.stop_date = datetime.fromisoformat(stored.stop_date) if stored.stop_date else None
-    execution.output = json.loads(stored.output) if stored.output else None
     execution.error, execution.cause = stored.error, stored.cause
+    put_to_rest(execution, store)
     execution.exec_worker = _StoredHistory(events)
     execution.redrive_count = None  # unknown until DescribeExecution asks (api.redrive_fields)
     state_machine.executions.append(execution)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,13 +88,13 @@ def test_a_failed_execution_is_redrivable_and_redriven(sfn: Any) -> None:
     assert types.count("PassStateEntered") == 1  # A was not run again
 
 
-def test_a_restored_execution_reports_its_redrives_from_its_stored_history(sfn: Any) -> None:
+def test_a_restored_execution_reports_its_redrives_from_its_stored_history(sfn: Any, tmp_path: Path) -> None:
     """After a restart an execution comes back from the state store; its redrive count is read
     from its history once, when DescribeExecution first asks (live ones carry it from the redrive)."""
     from moto.stepfunctions.parser import models as parser_models
 
     from mediaflow import moto_patches
-    from mediaflow.state_store import StoredExecution
+    from mediaflow.state_store import StateStore
 
     definition = machine({"A": {"Type": "Pass", "Next": "F"}, "F": {"Type": "Fail", "Error": "E", "Cause": "c"}})
     arn = sfn.create_state_machine(
@@ -108,25 +109,22 @@ def test_a_restored_execution_reports_its_redrives_from_its_stored_history(sfn: 
     backend = parser_models.stepfunctions_parser_backends[arn.split(":")[4]][arn.split(":")[3]]
     machine_record = backend.describe_state_machine(arn)
     machine_record.executions[:] = [e for e in machine_record.executions if e.exec_arn != execution_arn]
-    stored = StoredExecution(
-        execution_arn,
-        arn,
-        execution_arn.rsplit(":", 1)[1],
-        before["input"],
-        before["startDate"].isoformat(),
-        before["status"],
-        before["stopDate"].isoformat(),
-        None,
-        before["error"],
-        before["cause"],
+    store = StateStore(tmp_path)  # what the restart reads it from
+    store.start_execution(
+        execution_arn, arn, execution_arn.rsplit(":", 1)[1], before["input"], before["startDate"].isoformat()
     )
+    store.finish_execution(
+        execution_arn, before["status"], before["stopDate"].isoformat(), None, before["error"], before["cause"]
+    )
+    (stored,) = store.executions()
     reads = []
-    moto_patches.restore_execution(stored, lambda: reads.append(1) or events)
+    moto_patches.restore_execution(stored, store, lambda: reads.append(1) or events)
 
     after = sfn.describe_execution(executionArn=execution_arn)
     assert (after["redriveCount"], after["redriveDate"]) == (
         1,
         next(e["timestamp"] for e in events if e["type"] == "ExecutionRedriven"),
     )
-    sfn.describe_execution(executionArn=execution_arn)
+    again = sfn.describe_execution(executionArn=execution_arn)
     assert len(reads) == 1  # read once, not at every describe
+    assert (again["input"], again["status"], again["cause"]) == (before["input"], "FAILED", "c")

@@ -416,6 +416,55 @@ def test_objects_items_and_executions_are_written_through_to_the_store(tmp_path:
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
 
 
+@mock_aws(config=SFN_CONFIG)
+def test_a_finished_executions_input_and_output_are_read_from_the_store(tmp_path: Path) -> None:
+    """The bug: moto keeps every finished execution's input and output (a job's event and its
+    results, ~12 KB) in memory for as long as the runtime runs. With a store they stay in the
+    store and are read back when asked; a running execution and a redrive keep theirs."""
+    from moto.stepfunctions.parser import models as parser_models
+
+    from mediaflow.state_store import StateStore
+
+    moto_patches.context_start_time_as_string()  # tags each execution's event manager with its ARN
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(
+        sfn,
+        {
+            "Echo": {"Type": "Pass", "Parameters": {"big.$": "$.big", "n": 1}, "Next": "Fail?"},
+            "Fail?": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.big", "StringEquals": "fail", "Next": "F"}],
+                "Default": "Done",
+            },
+            "F": {"Type": "Fail", "Error": "E", "Cause": "c"},
+            "Done": {"Type": "Succeed"},
+        },
+        "Echo",
+    )
+    backend = parser_models.stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    big = "x" * 100_000
+    moto_patches.persist_to(StateStore(tmp_path))
+    try:
+        done = _wait(
+            sfn, sfn.start_execution(stateMachineArn=arn, name="big", input=json.dumps({"big": big}))["executionArn"]
+        )
+        failed = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name="f", input='{"big": "fail"}')["executionArn"])
+    finally:
+        moto_patches.persist_to(None)
+    in_memory = _wait(
+        sfn, sfn.start_execution(stateMachineArn=arn, name="m", input=json.dumps({"big": big}))["executionArn"]
+    )
+    assert "output" in vars(backend.describe_execution(in_memory["executionArn"])), "the bug: held in memory"
+    execution = backend.describe_execution(done["executionArn"])
+    assert isinstance(execution, moto_patches.ExecutionAtRest)
+    assert not {"input_data", "execution_input", "output"} & set(vars(execution)), "nothing of it held in memory"
+    again = sfn.describe_execution(executionArn=done["executionArn"])
+    assert (again["input"], again["output"], again["status"]) == (done["input"], done["output"], "SUCCEEDED")
+    assert json.loads(again["output"]) == {"big": big, "n": 1}
+    assert (failed["status"], failed["error"], json.loads(failed["input"])) == ("FAILED", "E", {"big": "fail"})
+    assert sfn.describe_execution(executionArn=failed["executionArn"])["input"] == failed["input"]
+
+
 @mock_aws
 def test_stored_objects_are_read_from_their_blob_not_kept_in_memory(tmp_path: Path) -> None:
     """The bug: moto keeps every object under 8 MB in memory, for as long as the runtime runs,
