@@ -9,10 +9,21 @@
   machine's RecordSuccess/RecordFailure send the same few expressions for every job. Parsed
   once per distinct expression: the AST is only read (moto's validator works on a deep copy
   of it), so one AST can serve every call.
+- The Step Functions interpreter deep-copies the state data at every read and write of it (the
+  input at each path, each Parameters value, each ResultPath, each Parallel branch: ~14,600
+  `copy.deepcopy` calls per image job, the engine's largest single cost in a yappi profile).
+  The data is JSON: a marshal round trip copies it in C, ~5x faster (17 against 89 µs for a
+  job's 2 KB state), with the same result: marshal takes only the exact built-in types (dict,
+  list, str, int, float, bool, None, tuple…) and keeps shared references as deepcopy does;
+  anything else (a datetime, a subclass, a memo argument) is refused and goes to
+  `copy.deepcopy` as before.
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
+import marshal
 import re
 from functools import lru_cache
 from typing import Any
@@ -46,6 +57,44 @@ def _make_update_expression(cls: type, expression: str) -> Any:
     return _parsed_update_expression(expression)
 
 
+class MarshalCopy:
+    """What the interpreter's data modules see as their `copy` module."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if memo is None:
+            try:
+                return marshal.loads(marshal.dumps(value))
+            except ValueError:  # not plain data: copied as moto copies it
+                pass
+        return copy.deepcopy(value, memo)
+
+
+_ASL = "moto.stepfunctions.parser.asl."
+# The modules whose deep copies are of state data (inputs, outputs, parameters, stacks of values).
+STATE_DATA_MODULES = tuple(
+    _ASL + name
+    for name in (
+        "eval.states",
+        "component.common.string.string_expression",
+        "component.common.path.result_path",
+        "component.state.exec.execute_state",
+        "component.state.exec.state_parallel.state_parallel",
+        "component.state.exec.state_map.state_map",
+        "component.state.exec.state_task.service.state_task_service",
+        "component.intrinsic.function.statesfunction.json_manipulation.json_merge",
+    )
+)
+
+
+def copy_state_data_with(copier: Any) -> None:
+    for name in STATE_DATA_MODULES:
+        importlib.import_module(name).copy = copier
+
+
 def apply() -> None:
     BaseResponse._enrich_response = staticmethod(_enrich_response)  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(_make_update_expression)  # type: ignore[method-assign]
+    copy_state_data_with(MarshalCopy)

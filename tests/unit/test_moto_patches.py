@@ -926,3 +926,98 @@ def test_an_update_expression_is_parsed_once(monkeypatch: pytest.MonkeyPatch) ->
     assert shipped[2]["results"]["L"][0]["M"]["n"] == {"N": "2"} and "draft" not in shipped[0]
     with pytest.raises(ClientError, match="ValidationException"):
         dynamodb.update_item(TableName="jobs", Key={"jobId": {"S": "a0"}}, UpdateExpression="SET = oops")
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_state_data_is_copied_by_marshal_with_the_same_results() -> None:
+    """The bug: the interpreter deep-copies the state data with copy.deepcopy at every read and
+    write (~14,600 calls per image job). The fix copies plain data with a marshal round trip:
+    the same outputs and histories, and copy.deepcopy only for what is not plain data."""
+    import copy as copy_module
+    import importlib
+
+    from mediaflow.moto_patches import hot_paths
+
+    calls: list[str] = []
+
+    class Counting:
+        """A `copy` module that counts deep copies."""
+
+        copy = staticmethod(copy_module.copy)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            calls.append(type(value).__name__)
+            return copy_module.deepcopy(value, memo)
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(
+        sfn,
+        {
+            "P": {
+                "Type": "Pass",
+                "Parameters": {"job.$": "$.job", "n": 1, "merged.$": "States.JsonMerge($.a, $.b, false)"},
+                "ResultPath": "$.p",
+                "Next": "Par",
+            },
+            "Par": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "InputPath": "$.p", "End": True}}},
+                    {
+                        "StartAt": "B2",
+                        "States": {"B2": {"Type": "Pass", "Result": {"x": [1, 2.5, True, None]}, "End": True}},
+                    },
+                ],
+                "ResultPath": "$.par",
+                "Next": "M",
+            },
+            "M": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "I",
+                    "States": {"I": {"Type": "Pass", "End": True}},
+                },
+                "ResultPath": "$.mapped",
+                "End": True,
+            },
+        },
+        "P",
+    )
+    job = {"id": "é" * 3, "sizes": [[1, 2], [3.5, -4]], "flags": {"ok": True, "none": None}}
+    execution_input = json.dumps({"job": job, "a": {"k": 1}, "b": {"k": 2, "l": [1]}, "items": [1, "two", {"3": 3}]})
+
+    def run(name: str) -> tuple[Any, list[Any]]:
+        described = _wait(
+            sfn, sfn.start_execution(stateMachineArn=arn, name=name, input=execution_input)["executionArn"]
+        )
+        events = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+        # Map iterations run on threads of their own: their events interleave differently per run.
+        shown = [{k: v for k, v in e.items() if k not in ("timestamp", "id", "previousEventId")} for e in events]
+        return json.loads(described["output"]), sorted(json.dumps(event, sort_keys=True) for event in shown)
+
+    module = importlib.import_module(hot_paths.STATE_DATA_MODULES[0])
+    before = module.copy
+    try:
+        hot_paths.copy_state_data_with(Counting)
+        shipped = run("generic")
+        generic = len(calls)
+        calls.clear()
+        hot_paths.copy_state_data_with(hot_paths.MarshalCopy)
+        original_copy_module = hot_paths.copy
+        hot_paths.copy = Counting  # type: ignore[assignment]  # count what marshal refuses
+        try:
+            fixed = run("marshal")
+        finally:
+            hot_paths.copy = original_copy_module  # type: ignore[assignment]
+    finally:
+        hot_paths.copy_state_data_with(before)
+    assert fixed[0] == shipped[0]
+    for ours, theirs in zip(fixed[1], shipped[1], strict=True):
+        assert ours == theirs
+    assert shipped[0]["p"]["merged"] == {"k": 2, "l": [1]} and shipped[0]["mapped"][2] == {"v": {"3": 3}, "i": 2}
+    assert generic > 50, "the bug: the generic deep copy for every read and write of the data"
+    assert len(calls) < generic / 5, (len(calls), generic, calls)
