@@ -9,7 +9,8 @@ boto3 sends to a custom endpoint) or a JSON-protocol service (`POST /`) the view
 without routing. This calls that view as moto's Flask app would — same request class, same
 arguments, same response class — and adds the one header moto's CORS extension adds to such a
 response. Everything else (browsers, presigned URLs, other services and shapes) takes moto's own
-path. tests/unit/test_emulator.py holds every answer to both paths side by side.
+path. tests/unit/test_emulator.py holds every answer to both paths side by side. Not fed on the
+direct path: moto's request recorder, which only /moto-api/ switches on (closed by default).
 """
 
 from __future__ import annotations
