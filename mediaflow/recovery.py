@@ -121,7 +121,7 @@ def restore_and_recover(store: StateStore, jobs_table: str, upload_prefix: str) 
             if stored.status == EXECUTION_RUNNING:
                 interrupted.append((stored, store.events(stored.arn)))
             else:  # its history is read from the store when asked for, not held in memory
-                moto_patches.restore_execution(stored, store, lambda arn=stored.arn: store.events(arn))
+                moto_patches.restore_execution(stored, store)
                 recovered.executions += 1
     finally:
         moto_patches.persist_to(store)

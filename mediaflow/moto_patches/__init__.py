@@ -773,8 +773,8 @@ def _persisted_terminated(self: Any) -> None:
     # The finished execution's whole evaluation environment (its history, states, context)
     # would stay in memory for as long as the runtime runs; its history is in the store.
     arn = execution.exec_arn
-    execution.exec_worker = _StoredHistory(lambda: store.events(arn))
-    if recorded:
+    execution.exec_worker = _StoredHistory(store, arn)
+    if recorded:  # not a Map's child, whose input and output were never stored
         put_to_rest(execution, store)
 
 
@@ -921,18 +921,23 @@ def put_to_rest(execution: Any, store: StateStore) -> None:
 
 
 class _StoredHistory:
-    """Stands in for a finished execution's worker: moto reads the history through it."""
+    """Stands in for a finished execution's worker: moto reads the history through it, from the
+    store; GetExecutionHistory reads one page at a time (api.history_page)."""
 
-    def __init__(self, events: Callable[[], list[dict[str, Any]]]) -> None:
+    def __init__(self, store: StateStore, arn: str) -> None:
         self.env = self
         self.event_manager = self
-        self.get_event_history = events
+        self.get_event_history = lambda: store.events(arn)
+        self.page_of_events = api.StoredEventPages(
+            lambda: store.event_count(arn),
+            lambda offset, size, newest_first: store.events_window(arn, offset, size, newest_first),
+        )
 
 
-def restore_execution(stored: StoredExecution, store: StateStore, events: Callable[[], list[dict[str, Any]]]) -> None:
+def restore_execution(stored: StoredExecution, store: StateStore) -> None:
     """Put a finished execution back, as DescribeExecution, ListExecutions and
-    GetExecutionHistory showed it before the restart; `events` reads its history, and `store`
-    its input and output, when asked."""
+    GetExecutionHistory showed it before the restart; its history, input and output are read
+    from `store` when asked."""
     arn = parse_arn(stored.state_machine_arn)
     backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
     state_machine = backend.describe_state_machine(stored.state_machine_arn)
@@ -953,7 +958,7 @@ def restore_execution(stored: StoredExecution, store: StateStore, events: Callab
     execution.stop_date = datetime.fromisoformat(stored.stop_date) if stored.stop_date else None
     execution.error, execution.cause = stored.error, stored.cause
     put_to_rest(execution, store)
-    execution.exec_worker = _StoredHistory(events)
+    execution.exec_worker = _StoredHistory(store, stored.arn)
     execution.redrive_count = None  # unknown until DescribeExecution asks (api.redrive_fields)
     state_machine.executions.append(execution)
 

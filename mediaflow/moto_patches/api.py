@@ -13,6 +13,8 @@ import base64
 import json
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -158,25 +160,46 @@ def _history_offset(token: str | None, arn: str, reverse: bool) -> int:
     return offset
 
 
-def history_page(
-    events: list[dict[str, Any]], arn: str, max_results: int, token: str | None, reverse: bool, keep_data: bool
-) -> dict[str, Any]:
-    """One page of GetExecutionHistory's answer, in the wire's shapes."""
+@dataclass(frozen=True)
+class StoredEventPages:
+    """A finished execution's history as the store pages it: how many events, and a window of
+    them, so a page decodes its own events only (a 25,000-event history read a page at a time
+    decoded every event at every page)."""
+
+    count: Callable[[], int]
+    window: Callable[[int, int, bool], list[dict[str, Any]]]  # (offset, size, newest_first)
+
+
+def _page_size(max_results: int) -> int:
     if not 0 <= max_results <= HISTORY_PAGE_MAX:
         raise ValidationException(
             "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
             f"Member must have value less than or equal to {HISTORY_PAGE_MAX}"
         )
-    size = max_results or HISTORY_PAGE_DEFAULT
+    return max_results or HISTORY_PAGE_DEFAULT
+
+
+def history_page(
+    events: list[dict[str, Any]] | StoredEventPages,
+    arn: str,
+    max_results: int,
+    token: str | None,
+    reverse: bool,
+    keep_data: bool,
+) -> dict[str, Any]:
+    """One page of GetExecutionHistory's answer, in the wire's shapes: from the events in memory
+    (a running execution) or from the store (a finished one)."""
+    size = _page_size(max_results)
     offset = _history_offset(token, arn, reverse)
-    ordered = events[::-1] if reverse else events
+    if isinstance(events, StoredEventPages):
+        total, window = events.count(), events.window(offset, size, reverse)
+    else:
+        ordered = events[::-1] if reverse else events
+        total, window = len(ordered), ordered[offset : offset + size]
     page: dict[str, Any] = {
-        "events": [
-            {**_wire(event, keep_data), "timestamp": _epoch(event["timestamp"])}
-            for event in ordered[offset : offset + size]
-        ]
+        "events": [{**_wire(event, keep_data), "timestamp": _epoch(event["timestamp"])} for event in window]
     }
-    if offset + size < len(ordered):
+    if offset + size < total:
         page["nextToken"] = _history_token(arn, offset + size, reverse)
     return page
 
@@ -184,8 +207,9 @@ def history_page(
 def _get_execution_history(self: Any) -> str:
     arn = self._get_param("executionArn")
     execution = self.stepfunction_backend.describe_execution(arn)
+    stored = getattr(execution.exec_worker, "page_of_events", None)  # a finished execution's
     page = history_page(
-        list(execution.to_history_output()["events"]),
+        stored if stored is not None else list(execution.to_history_output()["events"]),
         arn,
         int(self._get_param("maxResults") or 0),
         self._get_param("nextToken"),

@@ -116,9 +116,13 @@ def test_a_restored_execution_reports_its_redrives_from_its_stored_history(sfn: 
     store.finish_execution(
         execution_arn, before["status"], before["stopDate"].isoformat(), None, before["error"], before["cause"]
     )
+    for event in events:
+        store.add_event(execution_arn, event)
     (stored,) = store.executions()
     reads = []
-    moto_patches.restore_execution(stored, store, lambda: reads.append(1) or events)
+    read_events = store.events
+    store.events = lambda arn: reads.append(1) or read_events(arn)  # type: ignore[method-assign]
+    moto_patches.restore_execution(stored, store)
 
     after = sfn.describe_execution(executionArn=execution_arn)
     assert (after["redriveCount"], after["redriveDate"]) == (
@@ -128,3 +132,16 @@ def test_a_restored_execution_reports_its_redrives_from_its_stored_history(sfn: 
     again = sfn.describe_execution(executionArn=execution_arn)
     assert len(reads) == 1  # read once, not at every describe
     assert (again["input"], again["status"], again["cause"]) == (before["input"], "FAILED", "c")
+
+    # Its history, a page at a time from the store (each page decodes its own events only).
+    def paged(**kwargs: Any) -> list[tuple[int, str]]:
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn, **kwargs)
+        return [(e["id"], e["type"]) for page in pages for e in page["events"]]
+
+    live = [(e["id"], e["type"]) for e in events]
+    assert paged(PaginationConfig={"PageSize": 2}) == live
+    assert paged(reverseOrder=True, PaginationConfig={"PageSize": 3}) == live[::-1]
+    first = sfn.get_execution_history(executionArn=execution_arn, maxResults=1, includeExecutionData=False)
+    assert first["events"][0]["type"] == "ExecutionStarted" and "nextToken" in first
+    assert "input" not in first["events"][0]["executionStartedEventDetails"]
+    assert len(reads) == 1, "pages are read by window, not by reading the whole history again"

@@ -84,3 +84,18 @@ def test_a_held_blob_outlives_its_object_and_orphans_go_at_the_next_open(tmp_pat
 
     StateStore(tmp_path)
     assert list((tmp_path / "objects").iterdir()) == [], "orphans are removed when the dir is opened"
+
+
+def test_a_history_is_read_a_window_at_a_time(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.start_execution("arn:e", "arn:sm", "e", "{}", "2026-12-01T00:00:00+00:00")
+    store.start_execution("arn:other", "arn:sm", "other", "{}", "2026-12-01T00:00:00+00:00")
+    for number in range(1, 8):
+        store.add_event("arn:e", {"id": number, "type": f"T{number}", "timestamp": "2026-12-01T00:00:00+00:00"})
+    store.add_event("arn:other", {"id": 1, "type": "Other", "timestamp": "2026-12-01T00:00:00+00:00"})
+    assert store.event_count("arn:e") == 7 and store.event_count("arn:nothing") == 0
+    assert [e["id"] for e in store.events_window("arn:e", 0, 3, newest_first=False)] == [1, 2, 3]
+    assert [e["id"] for e in store.events_window("arn:e", 6, 3, newest_first=False)] == [7]
+    assert [e["id"] for e in store.events_window("arn:e", 2, 2, newest_first=True)] == [5, 4]
+    assert store.events_window("arn:e", 7, 3, newest_first=False) == []
+    assert [e["id"] for e in store.events("arn:e")] == list(range(1, 8))
