@@ -20,6 +20,13 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// An error name ("UnsupportedMediaType", "States.TaskFailed") may break between its words on a
+// narrow screen, never inside one: a <wbr> before each capitalised word and after each dot.
+function errorName(name, tag = "span") {
+  const words = String(name).split(/(?<=[a-z0-9])(?=[A-Z])|(?<=\.)/);
+  return el(tag, { class: "error-name" }, words.flatMap((word, i) => (i ? [el("wbr"), word] : [word])));
+}
+
 // SVG elements need their namespace; children are nodes or text, like el()'s.
 function svgEl(tag, attributes = {}, ...children) {
   const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -169,7 +176,7 @@ function jobRow(job) {
   return el("tr", { tabindex: "0", "data-job": job.jobId, onclick: open, onkeydown: (e) => { if (e.key === "Enter") open(); } },
     el("td", { title: job.key || job.jobId }, fileName(job.key) || job.jobId),
     el("td", {}, job.kind && job.kind !== "unknown" ? job.kind : "–"), // unknown: it failed before Validate told
-    el("td", {}, el("span", { class: `status ${job.status}` }, job.status), job.error ? " " : "", job.error ? el("span", { class: "error-name" }, job.error) : ""),
+    el("td", {}, el("span", { class: `status ${job.status}` }, job.status), job.error ? " " : "", job.error ? errorName(job.error) : ""),
     el("td", {}, when(job.startedAt)));
 }
 
@@ -421,13 +428,13 @@ function renderStates(states) {
     const failures = s.failures || [];
     const attempts = s.attempts > 1 || failures.length
       ? el("div", {}, `${s.attempts} attempt${s.attempts === 1 ? "" : "s"}`,
-        el("ul", { class: "failures" }, failures.map((f) => el("li", {}, el("span", { class: "error-name" }, f.error || "error"), f.cause ? `: ${f.cause.slice(0, 160)}` : ""))))
+        el("ul", { class: "failures" }, failures.map((f) => el("li", {}, errorName(f.error || "error"), f.cause ? `: ${f.cause.slice(0, 160)}` : ""))))
       : s.attempts ? "1" : "";
     const details = el("details", { class: "io-details" }, el("summary", {}, "input / output"),
       ioBlock("Input", s.input, s.inputTruncated), s.output !== null ? ioBlock("Output", s.output, s.outputTruncated) : "");
     return el("tr", { class: s.status, "data-state-row": s.name, "data-index": index },
       el("td", {}, el("div", {}, s.name), el("div", { class: "muted" }, when(s.enteredAt)), details),
-      el("td", {}, s.status, s.error ? el("div", { class: "error-name" }, s.error) : ""),
+      el("td", {}, s.status, s.error ? errorName(s.error, "div") : ""),
       el("td", { class: "duration" }, ms(s.durationMs)),
       el("td", {}, attempts));
   }));

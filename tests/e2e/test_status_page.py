@@ -140,10 +140,15 @@ def test_a_corrupt_file_shows_the_named_error_and_the_failed_state(
     _shot(page, "job-failed")
 
 
-def test_works_on_a_phone_sized_screen(browser: Browser, page_url: str) -> None:
+def test_works_on_a_phone_sized_screen(browser: Browser, page_url: str, stack: LocalStack) -> None:
+    # A failed job in the list: its error name (one long word, "UnsupportedMediaType") pushed the
+    # table 36 px past a phone's width until names could break between their words.
+    failed = run_upload(stack, b"just some text, not a photo\n" * 4, "uploads/phone-check-notes.jpg")
+    assert failed.job["error"] == "UnsupportedMediaType", failed.job
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     phone = context.new_page()
     phone.goto(page_url)
+    expect(phone.locator("tbody .error-name").first).to_have_text("UnsupportedMediaType")
     expect(phone.get_by_label("Choose files to upload")).to_be_attached()
     expect(
         phone.get_by_role("button", name="Drop an image or video here, or press Enter to choose a file")
