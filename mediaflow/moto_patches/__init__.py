@@ -892,11 +892,10 @@ class _ReadFromStore:
         if self.name in execution.__dict__:
             return execution.__dict__[self.name]
         execution_input, output = execution.mediaflow_store.execution_data(execution.exec_arn)
-        return {
-            "execution_input": execution_input,
-            "input_data": json.loads(execution_input),
-            "output": json.loads(output) if output is not None else None,
-        }[self.name]
+        if self.name == "execution_input":  # the input as JSON text
+            return execution_input
+        text = execution_input if self.name == "input_data" else output
+        return json.loads(text) if text is not None else None
 
     def __set__(self, execution: Any, value: Any) -> None:
         execution.__dict__[self.name] = value
