@@ -112,9 +112,10 @@ class StateStore:
             (state_dir / name).unlink(missing_ok=True)
         shutil.rmtree(state_dir / BLOBS, ignore_errors=True)
 
-    def _write(self, sql: str, *params: Any) -> None:
+    def _write(self, sql: str, *params: Any) -> int:
+        """Run one statement; returns the number of rows it changed."""
         with self._lock:
-            self._db.execute(sql, params)
+            return self._db.execute(sql, params).rowcount
 
     def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -241,11 +242,15 @@ class StateStore:
         self, arn: str, status: str, stop: str, output: str | None, error: str | None, cause: str | None
     ) -> bool:
         """Record how an execution ended; False if it was never recorded (a Map's child)."""
-        with self._lock:
-            changed = self._db.execute(
-                "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
-                (status, stop, output, error, cause, arn),
-            ).rowcount
+        changed = self._write(
+            "UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
+            status,
+            stop,
+            output,
+            error,
+            cause,
+            arn,
+        )
         return changed > 0
 
     def execution_data(self, arn: str) -> tuple[str, str | None]:

@@ -650,11 +650,8 @@ def expire_objects(bucket_name: str, prefix: str) -> int:
     the whole bucket: per finished job, that grew with everything ever stored. Returns the
     number of keys expired."""
     backend = s3_models.s3_backends[ACCOUNT_ID]["aws"]
-    keys = backend.get_bucket(bucket_name).keys
-    if isinstance(keys, s3_index.IndexedKeyStore):
-        names = keys.names_with_prefix(prefix)
-    else:
-        names = [name for name in list(keys.keys()) if name.startswith(prefix)]
+    keys: s3_index.IndexedKeyStore = backend.get_bucket(bucket_name).keys  # every bucket, once patched
+    names = keys.names_with_prefix(prefix)
     for name in names:
         for version in list(keys.getlist(name, [])):
             backend.delete_object(bucket_name, name, version_id=version.version_id)
