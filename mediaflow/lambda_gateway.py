@@ -15,11 +15,14 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from mediaflow.lambda_workers import InvocationResult, LambdaRuntime, error_payload
 from mediaflow.template import ACCOUNT_ID, REGION
@@ -37,18 +40,18 @@ class _Body(io.BytesIO):
         yield self.getvalue()
 
 
-def _response(url: str, status: int, body: bytes, headers: dict[str, str]) -> AWSResponse:
-    base = {"x-amzn-requestid": str(uuid.uuid4()), "content-type": "application/json"}
-    return AWSResponse(url, status, {**base, **headers}, _Body(body))
+@dataclass(frozen=True)
+class Answer:
+    """Lambda's reply to one Invoke: HTTP status, headers and body."""
 
+    status: int
+    body: bytes
+    headers: dict[str, str]
 
-def _function_error(url: str, result: InvocationResult) -> AWSResponse:
-    return _response(
-        url,
-        200,
-        result.payload,
-        {"x-amz-function-error": result.function_error or "Unhandled", "x-amz-executed-version": "$LATEST"},
-    )
+    @staticmethod
+    def of(status: int, body: bytes, headers: dict[str, str]) -> Answer:
+        base = {"x-amzn-requestid": str(uuid.uuid4()), "content-type": "application/json"}
+        return Answer(status, body, {**base, **headers})
 
 
 def function_arn(name: str) -> str:
@@ -92,32 +95,65 @@ class LambdaGateway:
         self.runtime = runtime
         self._outer: LambdaGateway | None = None
 
-    def handle(self, request: Any, **_: Any) -> AWSResponse | None:
-        match = _INVOKE_PATH.search(request.url)
-        if match is None:
-            return None
-        name = unquote(match.group("name"))
+    def answer(self, name: str, payload: bytes) -> Answer:
+        """Invoke `name` (a name or an ARN) as Lambda's synchronous Invoke would: AWS's status,
+        headers and body, function errors and quotas included."""
         pool = self.runtime.find(name)
         if pool is None:
             message = {"Type": "User", "message": f"Function not found: {function_arn(name)}"}
-            return _response(
-                request.url, 404, json.dumps(message).encode(), {"x-amzn-errortype": "ResourceNotFoundException"}
-            )
-        body = request.body or b""
-        payload = body if isinstance(body, bytes) else body.read() if hasattr(body, "read") else str(body).encode()
+            return Answer.of(404, json.dumps(message).encode(), {"x-amzn-errortype": "ResourceNotFoundException"})
         too_big = len(payload) > STATE_PAYLOAD_LIMIT_BYTES
         try:
             result = apply_quotas(payload, InvocationResult(b"") if too_big else pool.invoke(payload))
         except Exception as err:  # the runtime itself failed: a Lambda service error, which the ASL retries
-            return _response(
-                request.url,
+            return Answer.of(
                 500,
                 json.dumps({"message": f"local Lambda runtime error: {err}"}).encode(),
                 {"x-amzn-errortype": "ServiceException"},
             )
         if result.function_error:
-            return _function_error(request.url, result)
-        return _response(request.url, 200, result.payload, {"x-amz-executed-version": "$LATEST"})
+            return Answer.of(
+                200,
+                result.payload,
+                {"x-amz-function-error": result.function_error, "x-amz-executed-version": "$LATEST"},
+            )
+        return Answer.of(200, result.payload, {"x-amz-executed-version": "$LATEST"})
+
+    def handle(self, request: Any, **_: Any) -> AWSResponse | None:
+        """botocore's `before-send` hook: the reply to an Invoke request, before it leaves."""
+        match = _INVOKE_PATH.search(request.url)
+        if match is None:
+            return None
+        body = request.body or b""
+        payload = body if isinstance(body, bytes) else body.read() if hasattr(body, "read") else str(body).encode()
+        answer = self.answer(unquote(match.group("name")), payload)
+        return AWSResponse(request.url, answer.status, answer.headers, _Body(answer.body))
+
+    def invoke(self, function_name: str, payload: bytes) -> dict[str, Any]:
+        """What a boto3 Lambda client's `invoke` returns (or raises) for this answer, without
+        building, signing and parsing an HTTP request around it: the engine's Lambda Tasks."""
+        answer = self.answer(function_name, payload)
+        metadata = {
+            "RequestId": answer.headers["x-amzn-requestid"],
+            "HTTPStatusCode": answer.status,
+            "HTTPHeaders": answer.headers,
+            "RetryAttempts": 0,
+        }
+        if answer.status != 200:
+            error = json.loads(answer.body)
+            raise ClientError(
+                {
+                    "Error": {"Code": answer.headers["x-amzn-errortype"], "Message": error["message"]},
+                    "ResponseMetadata": metadata,
+                },
+                "Invoke",
+            )
+        response: dict[str, Any] = {"ResponseMetadata": metadata, "StatusCode": 200}
+        if "x-amz-function-error" in answer.headers:
+            response["FunctionError"] = answer.headers["x-amz-function-error"]
+        response["ExecutedVersion"] = answer.headers["x-amz-executed-version"]
+        response["Payload"] = StreamingBody(io.BytesIO(answer.body), len(answer.body))
+        return response
 
     def install(self) -> None:
         """Make this gateway answer Invoke calls made through the default boto3 session,
@@ -136,6 +172,11 @@ class LambdaGateway:
 
 _active: LambdaGateway | None = None
 _registered = False
+
+
+def active() -> LambdaGateway | None:
+    """The gateway answering the engine's Invoke calls, if a stack is running."""
+    return _active
 
 
 def _dispatch(request: Any, **kwargs: Any) -> AWSResponse | None:

@@ -67,6 +67,7 @@ from mediaflow.moto_patches import (
     definitions,
     hot_paths,
     intrinsics,
+    lambda_tasks,
     limits,
     maps,
     model_tracking,
@@ -561,6 +562,8 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
     list_services_once()
     if _once("hot-paths"):
         hot_paths.apply()
+    if _once("lambda-tasks"):
+        lambda_tasks.apply()
     patch_the_language()
     return outer_sink
 

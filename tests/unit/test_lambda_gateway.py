@@ -91,3 +91,79 @@ def test_response_over_6_mb_is_response_size_too_large(runtime_and_client: tuple
     runtime.result = InvocationResult(b'"' + b"x" * LAMBDA_RESPONSE_LIMIT_BYTES + b'"')
     response = client.invoke(FunctionName="known", Payload=b"{}")
     assert json.loads(response["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+class _FailingRuntime(FakeRuntime):
+    def invoke(self, payload: bytes) -> InvocationResult:
+        raise RuntimeError("worker pool closed")
+
+
+def _task_outcome(invoke: Any, parameters: dict[str, Any]) -> Any:
+    """What a lambda:invoke Task makes of one call: the response it keeps, or the error name and
+    cause its TaskFailed event would carry (request ids aside: each call has its own)."""
+    from moto.stepfunctions.parser.api import InvocationResponse
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+        StateTaskServiceLambda,
+    )
+    from moto.utilities.collections import select_from_typed_dict
+
+    try:
+        response = invoke(dict(parameters), REGION, None)
+    except ClientError as err:
+        error, cause = StateTaskServiceLambda._error_cause_from_client_error(err)
+        return error, cause.replace(err.response["ResponseMetadata"]["RequestId"], "<id>")
+    return select_from_typed_dict(typed_dict=InvocationResponse, obj=response)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "result", "parameters"),
+    [
+        (FakeRuntime(), InvocationResult(b'{"ok": true, "n": [1, 2]}'), {"FunctionName": "known", "Payload": b"{}"}),
+        (FakeRuntime(), InvocationResult(b"not json"), {"FunctionName": "known", "Payload": b'{"a": 1}'}),
+        (
+            FakeRuntime(),
+            InvocationResult(b'{"errorType": "CorruptMedia", "errorMessage": "bad"}', "Unhandled"),
+            {"FunctionName": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:known", "Payload": b"{}"},
+        ),
+        (FakeRuntime(), None, {"FunctionName": "missing", "Payload": b"{}"}),
+        (FakeRuntime(), None, {"FunctionName": "known", "Payload": b'"' + b"x" * STATE_PAYLOAD_LIMIT_BYTES + b'"'}),
+        (_FailingRuntime(), None, {"FunctionName": "known", "Payload": b"{}"}),
+    ],
+    ids=["json", "not-json", "function-error", "unknown-function", "input-over-quota", "runtime-failure"],
+)
+def test_engine_lambda_tasks_answered_without_botocore_get_the_same_outcome(
+    runtime: FakeRuntime, result: InvocationResult | None, parameters: dict[str, Any]
+) -> None:
+    """Bug-and-fix (moto_patches/lambda_tasks.py): botocore built, signed and parsed every Task's
+    Invoke around the gateway's answer. The direct path must give each outcome botocore gave."""
+    from mediaflow.moto_patches import lambda_tasks
+
+    if result is not None:
+        runtime.result = result
+    gateway = LambdaGateway(runtime)  # type: ignore[arg-type]
+    through_botocore: list[str] = []
+    original_handle = gateway.handle
+    gateway.handle = lambda request, **kw: (through_botocore.append(request.url), original_handle(request, **kw))[1]  # type: ignore[method-assign]
+    gateway.install()
+    try:
+        shipped = _task_outcome(lambda_tasks.original_invoke_lambda_function, parameters)
+        assert len(through_botocore) == 1
+        direct = _task_outcome(lambda_tasks._invoke_lambda_function, parameters)
+        assert len(through_botocore) == 1, "the direct path sent a request through botocore"
+        # A Qualifier is not answered directly: botocore carries it, as before.
+        _task_outcome(lambda_tasks._invoke_lambda_function, {**parameters, "Qualifier": "$LATEST"})
+        assert len(through_botocore) == 2
+    finally:
+        gateway.uninstall()
+    assert direct == shipped
+    if result is not None and result.function_error is None:
+        assert direct["StatusCode"] == 200 and direct["Payload"] == (
+            "not json" if result.payload == b"not json" else json.loads(result.payload)
+        )
+    assert len(runtime.payloads) == (
+        0
+        if isinstance(runtime, _FailingRuntime)
+        or "missing" in parameters["FunctionName"]
+        or len(parameters["Payload"]) > STATE_PAYLOAD_LIMIT_BYTES
+        else 3
+    )
