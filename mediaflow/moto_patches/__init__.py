@@ -67,6 +67,7 @@ from mediaflow.moto_patches import (
     definitions,
     hot_paths,
     intrinsics,
+    key_memory,
     lambda_tasks,
     limits,
     maps,
@@ -551,6 +552,7 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
         object_blobs.list_versions_without_copying_bytes()
         s3_index.apply()
         model_tracking.apply()
+        key_memory.apply()
     outer_sink = deliver_email_to(email_sink)
     reuse_step_functions_clients()
     context_start_time_as_string()

@@ -1021,3 +1021,93 @@ def test_state_data_is_copied_by_marshal_with_the_same_results() -> None:
     assert shipped[0]["p"]["merged"] == {"k": 2, "l": [1]} and shipped[0]["mapped"][2] == {"v": {"3": 3}, "i": 2}
     assert generic > 50, "the bug: the generic deep copy for every read and write of the data"
     assert len(calls) < generic / 5, (len(calls), generic, calls)
+
+
+def _s3_conversation(s3: Any, bucket: str) -> list[Any]:
+    """Every answer about keys whose attributes differ from a new key's defaults, and about
+    keys that keep them: what a slimmer key must answer the same."""
+    varying = {"ResponseMetadata", "LastModified", "VersionId", "Date", "RetainUntilDate", "Owner", "Name"}
+
+    def same_parts(answer: Any) -> Any:
+        if isinstance(answer, dict):
+            return {k: same_parts(v) for k, v in answer.items() if k not in varying}
+        if isinstance(answer, list):
+            return [same_parts(v) for v in answer]
+        return answer.read() if hasattr(answer, "read") else answer
+
+    until = datetime(2100, 1, 1, tzinfo=UTC)
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_object(Bucket=bucket, Key="plain.jpg", Body=b"a" * 10, Metadata={"job": "1"}, ContentType="image/jpeg")
+    s3.put_object(
+        Bucket=bucket,
+        Key="dressed.jpg",
+        Body=b"b" * 20,
+        StorageClass="STANDARD_IA",
+        ServerSideEncryption="AES256",
+        WebsiteRedirectLocation="/elsewhere",
+        ChecksumAlgorithm="SHA256",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=until,
+        ObjectLockLegalHoldStatus="ON",
+        Tagging="kind=test",
+    )
+    s3.put_object_acl(Bucket=bucket, Key="dressed.jpg", ACL="public-read")
+    s3.copy_object(Bucket=bucket, Key="copy.jpg", CopySource={"Bucket": bucket, "Key": "plain.jpg"})
+    answers = []
+    for key in ("plain.jpg", "dressed.jpg", "copy.jpg"):
+        answers += [
+            s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED"),
+            s3.get_object(Bucket=bucket, Key=key),
+            s3.get_object_acl(Bucket=bucket, Key=key),
+            s3.get_object_tagging(Bucket=bucket, Key=key),
+        ]
+    answers += [
+        s3.get_object_legal_hold(Bucket=bucket, Key="dressed.jpg"),
+        s3.list_objects_v2(Bucket=bucket),
+        s3.list_object_versions(Bucket=bucket),
+    ]
+    return same_parts(answers)
+
+
+def _memory_per_key(s3: Any, bucket: str, count: int) -> float:
+    import gc
+    import tracemalloc
+
+    s3.create_bucket(Bucket=bucket)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    backend = s3_models.s3_backends[ACCOUNT_ID]["aws"]
+    for number in range(count):  # through the backend: the HTTP layer's own garbage is not a key's
+        key = backend.put_object(bucket, f"outputs/{number:05d}/thumb.jpg", b"")
+        key.set_metadata({"content-type": "image/jpeg"})
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return grown / count
+
+
+@mock_aws
+def test_an_s3_keys_metadata_takes_half_the_memory_with_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug-and-fix (moto_patches/key_memory.py): each FakeKey had a 35-entry dict of its own and
+    its own three-object private ACL, ~3.3 KB per stored object version before its bytes."""
+    from mediaflow.moto_patches import key_memory
+
+    s3 = boto3.client("s3", region_name=REGION)
+    monkeypatch.setattr(s3_models.FakeKey, "__init__", key_memory.original_key_init)
+    shipped_answers = _s3_conversation(s3, "as-shipped")
+    shipped_size = _memory_per_key(s3, "as-shipped-sizes", 300)
+
+    for name, value in key_memory._DEFAULTS.items():  # what apply() puts on the class
+        monkeypatch.setattr(s3_models.FakeKey, name, value, raising=False)
+    monkeypatch.setattr(s3_models.FakeKey, "__init__", key_memory._slim_key_init)
+    slim_answers = _s3_conversation(s3, "slim")
+    slim_size = _memory_per_key(s3, "slim-sizes", 300)
+
+    assert slim_answers == shipped_answers
+    assert slim_size < 0.75 * shipped_size, (shipped_size, slim_size)  # ~3.5 -> ~2.4 KB with its (empty) buffer
+    # The shared private ACL is never changed in place: one key's public-read left the others private.
+    acl = s3.get_object_acl(Bucket="slim", Key="plain.jpg")["Grants"]
+    assert [grant["Permission"] for grant in acl] == ["FULL_CONTROL"]
+    dressed = s3_models.s3_backends[ACCOUNT_ID]["aws"].buckets["slim"].keys["dressed.jpg"]
+    assert dressed.lock_mode == "GOVERNANCE" and "lock_mode" in vars(dressed)  # set, so its own again
