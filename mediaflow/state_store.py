@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS executions (
     error TEXT, cause TEXT);
 CREATE TABLE IF NOT EXISTS events (
     arn TEXT NOT NULL, id INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (arn, id));
+CREATE TABLE IF NOT EXISTS log_events (
+    stream TEXT NOT NULL, event_id INTEGER NOT NULL, ingestion_time INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (stream, event_id));
 """
 
 
@@ -93,6 +96,9 @@ class StateStore:
         self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a process crash
         self._check_version()
         self._drop_orphan_blobs()
+        # CloudWatch Logs' events are this run's, as they were when they lived in moto's memory
+        # (the functions' log files in <state dir>/logs keep every run's lines).
+        self._write("DELETE FROM log_events")
 
     def _check_version(self) -> None:
         self._db.executescript(_SCHEMA)
@@ -290,3 +296,26 @@ class StateStore:
             f"SELECT event FROM events WHERE arn = ? ORDER BY id {order} LIMIT ? OFFSET ?", arn, size, offset
         )
         return [json.loads(event) for (event,) in rows]
+
+    # -- CloudWatch Logs -----------------------------------------------------------------
+
+    def add_log_events(self, stream: str, events: list[tuple[int, int, int, str]]) -> None:
+        """(event id, ingestion time, timestamp, message) of each event put into `stream`."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO log_events VALUES (?, ?, ?, ?, ?)", [(stream, *event) for event in events]
+            )
+
+    def log_events(self, stream: str) -> list[tuple[int, int, int, str]]:
+        return [
+            (int(event_id), int(ingestion), int(timestamp), message)
+            for event_id, ingestion, timestamp, message in self._rows(
+                "SELECT event_id, ingestion_time, timestamp, message FROM log_events "
+                "WHERE stream = ? ORDER BY event_id",
+                stream,
+            )
+        ]
+
+    def log_event_count(self, stream: str) -> int:
+        ((count,),) = self._rows("SELECT COUNT(*) FROM log_events WHERE stream = ?", stream)
+        return int(count)

@@ -70,6 +70,7 @@ from mediaflow.moto_patches import (
     key_memory,
     lambda_tasks,
     limits,
+    log_events,
     maps,
     model_tracking,
     object_blobs,
@@ -801,6 +802,7 @@ def persist_to(store: StateStore | None) -> StateStore | None:
         sfn_execution.Execution.start = _recorded_execution_start
         sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
         sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
+        log_events.keep_log_events_in(lambda: _store)
     _run_redrives_from_their_state()
     return previous
 

@@ -7,9 +7,9 @@ almost every key:
 
 - 35 instance attributes, more than a split ("key-sharing") instance dict can hold, so each
   key has a dict of its own of ~1.6 KB, and 18 of them hold the same default (None, False,
-  "STANDARD"…). Those defaults become class attributes and a new key's dict keeps only what
-  differs: reads find the same value, and a later write (a lock mode, a restore status) puts
-  the attribute back in the key's own dict as before.
+  "STANDARD"…). Those 18 become sparse: a class-level descriptor answers the default, and the
+  key's dict holds the attribute only while its value differs (a lock mode, a storage class,
+  a restore status), whenever it is set: in the constructor or later.
 - the "private" canned ACL, three model objects made anew for every key. moto replaces a key's
   ACL (PutObjectAcl) and never changes one in place, so every key starts with one shared
   private ACL.
@@ -51,19 +51,40 @@ _DEFAULTS: dict[str, Any] = {
 _SHARED_PRIVATE_ACL = s3_models.get_canned_acl("private")
 
 
-def _is_default(name: str, value: Any) -> bool:
-    # The type too: True == 1 and 0 == False, but a key whose attribute is 1 must keep its 1.
-    return name in _DEFAULTS and type(value) is type(_DEFAULTS[name]) and value == _DEFAULTS[name]
+class SparseAttribute:
+    """An instance attribute kept in the instance's dict only while it differs from `default`."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name, self.default = name, default
+
+    def _is_default(self, value: Any) -> bool:
+        # The type too: 0 == False, but a key whose attribute is 0 must keep its 0.
+        return type(value) is type(self.default) and value == self.default
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return instance.__dict__.get(self.name, self.default)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if self._is_default(value):
+            instance.__dict__.pop(self.name, None)
+        else:
+            instance.__dict__[self.name] = value
+
+    def __delete__(self, instance: Any) -> None:
+        del instance.__dict__[self.name]
+
+
+SPARSE_ATTRIBUTES = {name: SparseAttribute(name, default) for name, default in _DEFAULTS.items()}
 
 
 def _slim_key_init(self: Any, *args: Any, **kwargs: Any) -> None:
     original_key_init(self, *args, **kwargs)
     self.acl = _SHARED_PRIVATE_ACL  # the constructor always starts a key "private"
-    # A new dict: deleting from the old one would not give its memory back.
-    self.__dict__ = {name: value for name, value in self.__dict__.items() if not _is_default(name, value)}
 
 
 def apply() -> None:
-    for name, value in _DEFAULTS.items():
-        setattr(s3_models.FakeKey, name, value)
+    for name, attribute in SPARSE_ATTRIBUTES.items():
+        setattr(s3_models.FakeKey, name, attribute)
     s3_models.FakeKey.__init__ = _slim_key_init  # type: ignore[method-assign]

@@ -1095,19 +1095,118 @@ def test_an_s3_keys_metadata_takes_half_the_memory_with_the_same_answers(monkeyp
 
     s3 = boto3.client("s3", region_name=REGION)
     monkeypatch.setattr(s3_models.FakeKey, "__init__", key_memory.original_key_init)
+    for name in key_memory.SPARSE_ATTRIBUTES:  # as shipped, whatever ran in this process before
+        monkeypatch.delattr(s3_models.FakeKey, name, raising=False)
     shipped_answers = _s3_conversation(s3, "as-shipped")
     shipped_size = _memory_per_key(s3, "as-shipped-sizes", 300)
 
-    for name, value in key_memory._DEFAULTS.items():  # what apply() puts on the class
-        monkeypatch.setattr(s3_models.FakeKey, name, value, raising=False)
+    for name, attribute in key_memory.SPARSE_ATTRIBUTES.items():  # what apply() puts on the class
+        monkeypatch.setattr(s3_models.FakeKey, name, attribute, raising=False)
     monkeypatch.setattr(s3_models.FakeKey, "__init__", key_memory._slim_key_init)
     slim_answers = _s3_conversation(s3, "slim")
     slim_size = _memory_per_key(s3, "slim-sizes", 300)
 
     assert slim_answers == shipped_answers
-    assert slim_size < 0.75 * shipped_size, (shipped_size, slim_size)  # ~3.5 -> ~2.4 KB with its (empty) buffer
+    print(f"bytes per key: {shipped_size:.0f} as shipped, {slim_size:.0f} slim")
+    assert slim_size < 0.75 * shipped_size, (shipped_size, slim_size)
     # The shared private ACL is never changed in place: one key's public-read left the others private.
     acl = s3.get_object_acl(Bucket="slim", Key="plain.jpg")["Grants"]
     assert [grant["Permission"] for grant in acl] == ["FULL_CONTROL"]
     dressed = s3_models.s3_backends[ACCOUNT_ID]["aws"].buckets["slim"].keys["dressed.jpg"]
     assert dressed.lock_mode == "GOVERNANCE" and "lock_mode" in vars(dressed)  # set, so its own again
+
+
+def _logs_conversation(logs: Any, group: str, count: int, now: int) -> list[Any]:
+    """Put `count` events in two streams, then every read the AWS CLI and `mediaflow logs` make
+    (`now`: milliseconds; CloudWatch Logs refuses events over 14 days old)."""
+    logs.create_log_group(logGroupName=group)
+    for stream in ("2026/12/01/[$LATEST]local", "2026/12/02/[$LATEST]local"):
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        for start in range(0, count, 500):
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[
+                    {"timestamp": now + n, "message": f"REPORT RequestId: {n} Duration: {n % 97} ms"}
+                    for n in range(start, min(count, start + 500))
+                ],
+            )
+    same_parts = {"ResponseMetadata", "ingestionTime", "eventId", "creationTime", "lastIngestionTime", "arn"}
+
+    def stable(answer: Any) -> Any:
+        if isinstance(answer, dict):
+            return {k: stable(v) for k, v in answer.items() if k not in same_parts and "Token" not in k}
+        if isinstance(answer, list):
+            return [stable(v) for v in answer]
+        return answer.replace(group, "<group>") if isinstance(answer, str) else answer
+
+    stream = "2026/12/01/[$LATEST]local"
+    return stable(
+        [
+            logs.describe_log_streams(logGroupName=group),
+            logs.get_log_events(logGroupName=group, logStreamName=stream, limit=50),
+            logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True, limit=50),
+            logs.filter_log_events(logGroupName=group, filterPattern="Duration", limit=70),
+            logs.filter_log_events(logGroupName=group, filterPattern='"RequestId: 7"'),
+            logs.filter_log_events(logGroupName=group, startTime=now + 100, endTime=now + 120),
+        ]
+    )
+
+
+@mock_aws
+def test_log_events_are_kept_in_the_store_not_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug-and-fix (moto_patches/log_events.py): moto kept every log event of every stream in a
+    list for as long as it ran. With a store, a stream's events are the store's rows, and every
+    read answers as before."""
+    import gc
+    import tracemalloc
+
+    from moto.core.common_models import BaseModel
+    from moto.logs import models as logs_models
+
+    from mediaflow.moto_patches import log_events, model_tracking
+    from mediaflow.state_store import StateStore
+
+    monkeypatch.setattr(BaseModel, "__new__", model_tracking._new)  # as in the engine: weakly tracked
+    logs = boto3.client("logs", region_name=REGION)
+    now = int(time.time() * 1000) - 60_000
+
+    def held_per_event(group: str) -> tuple[list[Any], float]:
+        gc.collect()
+        tracemalloc.start()
+        answers = _logs_conversation(logs, group, 2000, now)
+        del answers  # the answers themselves are not what is held
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return _logs_conversation(logs, group + "-again", 300, now), held / 4000
+
+    original_init = logs_models.LogStream.__init__
+    logs_models.LogStream.__init__ = log_events.original_log_stream_init  # type: ignore[method-assign]
+    try:
+        shipped_answers, shipped_bytes = held_per_event("/aws/lambda/as-shipped")
+    finally:
+        logs_models.LogStream.__init__ = original_init  # type: ignore[method-assign]
+
+    store = StateStore(tmp_path)
+    log_events.keep_log_events_in(lambda: store)
+    try:
+        stored_answers, stored_bytes = held_per_event("/aws/lambda/stored")
+        assert (
+            store.log_event_count(
+                logs_models.logs_backends[ACCOUNT_ID][REGION]
+                .groups["/aws/lambda/stored"]
+                .streams["2026/12/01/[$LATEST]local"]
+                .arn
+            )
+            == 2000
+        )
+    finally:
+        logs_models.LogStream.__init__ = original_init  # type: ignore[method-assign]
+        store.close()
+
+    assert stored_answers == shipped_answers
+    print(f"bytes held per log event: {shipped_bytes:.0f} as shipped, {stored_bytes:.0f} in the store")
+    assert stored_bytes < shipped_bytes / 2
+    # A new store (a restart) starts with this run's events only, as moto's memory did.
+    assert StateStore(tmp_path).log_event_count("any") == 0
