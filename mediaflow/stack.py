@@ -84,7 +84,7 @@ class LocalStack(StackClient):
         self.runtime = LambdaRuntime(functions, self.log_dir, self.settings.lambda_concurrency)
         self._outer_runner = moto_patches.serve_lambda_invocations(self.runtime.invoke)
         self.log_shipper = LogShipper(
-            lambda: moto_patches.in_process_client("logs"),
+            moto_patches.deliver_log_events,
             {self.log_dir / f"{spec.logical_id}.log": spec.name for spec in functions},
         )
         self.log_shipper.start()

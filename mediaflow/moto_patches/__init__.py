@@ -37,6 +37,7 @@ from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.dynamodb import models as dynamodb_models
 from moto.events import models as events_models
+from moto.logs import models as logs_models
 from moto.moto_server import werkzeug_app
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
@@ -291,6 +292,21 @@ def in_process_client(service: str, region: str = REGION) -> Any:
     )
     client.meta.events.register_first("before-send", _InProcess())
     return client
+
+
+_log_delivery_lock = threading.Lock()
+
+
+def deliver_log_events(group: str, stream: str, events: list[dict[str, Any]], region: str = REGION) -> None:
+    """What Lambda's log delivery does: the events into `stream` of `group`, both made if
+    missing, straight into the logs backend (moto's own checks: order, age)."""
+    backend = logs_models.logs_backends[ACCOUNT_ID][region]
+    with _log_delivery_lock:  # two deliveries must not both find a stream missing and make it
+        if group not in backend.groups:
+            backend.create_log_group(group, tags={})
+        if stream not in backend.groups[group].streams:
+            backend.create_log_stream(group, stream)
+    backend.put_log_events(group, stream, events)
 
 
 @cache

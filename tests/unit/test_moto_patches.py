@@ -1210,3 +1210,17 @@ def test_log_events_are_kept_in_the_store_not_in_memory(tmp_path: Path, monkeypa
     assert stored_bytes < shipped_bytes / 2
     # A new store (a restart) starts with this run's events only, as moto's memory did.
     assert StateStore(tmp_path).log_event_count("any") == 0
+
+
+@mock_aws
+def test_log_delivery_makes_the_group_and_stream_and_appends() -> None:
+    """The log shipper's delivery (Lambda's, not the public API): a missing group and stream are
+    made, later batches are appended, and the AWS API reads them in order."""
+    logs = boto3.client("logs", region_name=REGION)
+    now = int(time.time() * 1000)
+    moto_patches.deliver_log_events("/aws/lambda/f", "s", [{"timestamp": now, "message": "START"}])
+    moto_patches.deliver_log_events("/aws/lambda/f", "s", [{"timestamp": now + 1, "message": "END"}])
+    events = logs.get_log_events(logGroupName="/aws/lambda/f", logStreamName="s", startFromHead=True)["events"]
+    assert [event["message"] for event in events] == ["START", "END"]
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        logs.get_log_events(logGroupName="/aws/lambda/f", logStreamName="other")
