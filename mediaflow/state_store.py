@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS log_events (
     stream TEXT NOT NULL, event_id INTEGER NOT NULL, ingestion_time INTEGER NOT NULL,
     timestamp INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (stream, event_id));
+CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (stream, timestamp);
 """
 
 
@@ -306,14 +307,22 @@ class StateStore:
                 "INSERT OR REPLACE INTO log_events VALUES (?, ?, ?, ?, ?)", [(stream, *event) for event in events]
             )
 
-    def log_events(self, stream: str) -> list[tuple[int, int, int, str]]:
+    def log_events(
+        self, stream: str, since: int | None = None, until: int | None = None
+    ) -> list[tuple[int, int, int, str]]:
+        """A stream's events in the order they were put, those stamped `since`..`until` (ms,
+        both included) when given."""
+        where, bounds = "stream = ?", [stream]
+        if since is not None:
+            where, bounds = where + " AND timestamp >= ?", [*bounds, since]
+        if until is not None:
+            where, bounds = where + " AND timestamp <= ?", [*bounds, until]
+        rows = self._rows(
+            f"SELECT event_id, ingestion_time, timestamp, message FROM log_events WHERE {where} ORDER BY event_id",
+            *bounds,
+        )
         return [
-            (int(event_id), int(ingestion), int(timestamp), message)
-            for event_id, ingestion, timestamp, message in self._rows(
-                "SELECT event_id, ingestion_time, timestamp, message FROM log_events "
-                "WHERE stream = ? ORDER BY event_id",
-                stream,
-            )
+            (int(event_id), int(ingestion), int(timestamp), message) for event_id, ingestion, timestamp, message in rows
         ]
 
     def log_event_count(self, stream: str) -> int:

@@ -1192,6 +1192,19 @@ def test_log_events_are_kept_in_the_store_not_in_memory(tmp_path: Path, monkeypa
     log_events.keep_log_events_in(lambda: store)
     try:
         stored_answers, stored_bytes = held_per_event("/aws/lambda/stored")
+        # A time range (what `mediaflow logs -f` polls with) reads that range's rows only.
+        rows_read: list[int] = []
+        all_rows = store.log_events
+
+        def counted(stream: str, since: int | None = None, until: int | None = None) -> list[Any]:
+            rows = all_rows(stream, since, until)
+            rows_read.append(len(rows))
+            return rows
+
+        store.log_events = counted  # type: ignore[method-assign]
+        window = logs.filter_log_events(logGroupName="/aws/lambda/stored", startTime=now + 100, endTime=now + 120)
+        del store.log_events
+        assert len(window["events"]) == 42 and rows_read == [21, 21], rows_read
         assert (
             store.log_event_count(
                 logs_models.logs_backends[ACCOUNT_ID][REGION]
