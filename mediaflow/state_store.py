@@ -302,7 +302,8 @@ class StateStore:
 
     def add_log_events(self, stream: str, events: list[tuple[int, int, int, str]]) -> None:
         """(event id, ingestion time, timestamp, message) of each event put into `stream`."""
-        with self._lock:
+        with self._lock, self._db:  # one transaction for the batch, not one per event
+            self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT OR REPLACE INTO log_events VALUES (?, ?, ?, ?, ?)", [(stream, *event) for event in events]
             )
