@@ -1,4 +1,4 @@
-"""An S3 key's metadata in the engine's memory at half moto's size (memory only).
+"""An S3 key's metadata in the engine's memory at a third of moto's size (memory only).
 
 Each stored object version is a moto FakeKey held for as long as the object exists: ~3.3 KB
 of Python objects before its bytes, the largest part of what the engine's memory grows by
@@ -14,7 +14,7 @@ almost every key:
   ACL (PutObjectAcl) and never changes one in place, so every key starts with one shared
   private ACL.
 
-Together 3.3 → 1.5 KB per key whose bytes are in a blob (the engine), 3.5 → 2.4 KB with moto's
+Together 3.3 → 1.2 KB per key whose bytes are in a blob (the engine), 3.5 → 2.3 KB with moto's
 own value buffer. Only immutable defaults are shared; lists and dicts stay per key.
 """
 
