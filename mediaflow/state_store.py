@@ -283,15 +283,15 @@ class StateStore:
         ]
 
     def events(self, arn: str) -> list[dict[str, Any]]:
-        return [json.loads(event) for (event,) in self._rows("SELECT event FROM events WHERE arn = ? ORDER BY id", arn)]
+        return self.events_window(arn, 0, -1, newest_first=False)  # LIMIT -1: all of them
 
     def event_count(self, arn: str) -> int:
         ((count,),) = self._rows("SELECT COUNT(*) FROM events WHERE arn = ?", arn)
         return int(count)
 
     def events_window(self, arn: str, offset: int, size: int, newest_first: bool) -> list[dict[str, Any]]:
-        """`size` events from the `offset`-th, oldest or newest first: one page of a history,
-        decoding that page only."""
+        """`size` events (-1: all) from the `offset`-th, oldest or newest first: one page of a
+        history, decoding that page only."""
         order = "DESC" if newest_first else "ASC"
         rows = self._rows(
             f"SELECT event FROM events WHERE arn = ? ORDER BY id {order} LIMIT ? OFFSET ?", arn, size, offset

@@ -281,7 +281,7 @@ class _InProcess(BotocoreStubber):
 @cache
 def in_process_client(service: str, region: str = REGION) -> Any:
     """A boto3 client answered by moto in this process: the engine's own calls (its DynamoDB and
-    SNS Tasks, the log shipper) skip the round trip through the HTTP server to itself. Built as
+    SNS Tasks) skip the round trip through the HTTP server to itself. Built as
     moto builds its clients, for AWS's own endpoint, which the dispatcher recognises."""
     client = boto3.client(
         service,

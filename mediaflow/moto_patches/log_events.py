@@ -3,7 +3,7 @@
 moto keeps every log event of every stream in a list for as long as it runs: the functions'
 START/END/REPORT lines and their own JSON lines, ~11 KB per image job with the objects around
 them, a fifth of what the engine's memory grew by per job. A stream's `events` is now a view
-of the state store's rows for it: put events are written there (one statement per
+of the state store's rows for it: put events are written there (one transaction per
 PutLogEvents), and moto's own code reads them back when it lists, filters or describes
 (already O(events) in moto: it walks the list each time). A FilterLogEvents with a time range
 (what `aws logs tail` and `mediaflow logs -f` poll with) reads only that range's rows.

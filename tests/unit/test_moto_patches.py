@@ -1023,18 +1023,22 @@ def test_state_data_is_copied_by_marshal_with_the_same_results() -> None:
     assert len(calls) < generic / 5, (len(calls), generic, calls)
 
 
+def _comparable(answer: Any, varying: set[str], name: str) -> Any:
+    """An answer without what differs between two runs (`varying` keys, `name` — the bucket or
+    group each run made — as a placeholder), streamed bodies read."""
+    if isinstance(answer, dict):
+        return {k: _comparable(v, varying, name) for k, v in answer.items() if k not in varying}
+    if isinstance(answer, list):
+        return [_comparable(v, varying, name) for v in answer]
+    if isinstance(answer, str):
+        return answer.replace(name, "<name>")
+    return answer.read() if hasattr(answer, "read") else answer
+
+
 def _s3_conversation(s3: Any, bucket: str) -> list[Any]:
     """Every answer about keys whose attributes differ from a new key's defaults, and about
     keys that keep them: what a slimmer key must answer the same."""
-    varying = {"ResponseMetadata", "LastModified", "VersionId", "Date", "RetainUntilDate", "Owner", "Name"}
-
-    def same_parts(answer: Any) -> Any:
-        if isinstance(answer, dict):
-            return {k: same_parts(v) for k, v in answer.items() if k not in varying}
-        if isinstance(answer, list):
-            return [same_parts(v) for v in answer]
-        return answer.read() if hasattr(answer, "read") else answer
-
+    varying = {"ResponseMetadata", "LastModified", "VersionId", "Date", "RetainUntilDate", "Owner"}
     until = datetime(2100, 1, 1, tzinfo=UTC)
     s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     s3.put_object(Bucket=bucket, Key="plain.jpg", Body=b"a" * 10, Metadata={"job": "1"}, ContentType="image/jpeg")
@@ -1066,7 +1070,7 @@ def _s3_conversation(s3: Any, bucket: str) -> list[Any]:
         s3.list_objects_v2(Bucket=bucket),
         s3.list_object_versions(Bucket=bucket),
     ]
-    return same_parts(answers)
+    return _comparable(answers, varying, bucket)
 
 
 def _memory_per_key(s3: Any, bucket: str, count: int) -> float:
@@ -1131,17 +1135,10 @@ def _logs_conversation(logs: Any, group: str, count: int, now: int) -> list[Any]
                     for n in range(start, min(count, start + 500))
                 ],
             )
-    same_parts = {"ResponseMetadata", "ingestionTime", "eventId", "creationTime", "lastIngestionTime", "arn"}
-
-    def stable(answer: Any) -> Any:
-        if isinstance(answer, dict):
-            return {k: stable(v) for k, v in answer.items() if k not in same_parts and "Token" not in k}
-        if isinstance(answer, list):
-            return [stable(v) for v in answer]
-        return answer.replace(group, "<group>") if isinstance(answer, str) else answer
-
+    varying = {"ResponseMetadata", "ingestionTime", "eventId", "creationTime", "lastIngestionTime", "arn"}
+    varying |= {"nextToken", "nextForwardToken", "nextBackwardToken", "uploadSequenceToken"}
     stream = "2026/12/01/[$LATEST]local"
-    return stable(
+    return _comparable(
         [
             logs.describe_log_streams(logGroupName=group),
             logs.get_log_events(logGroupName=group, logStreamName=stream, limit=50),
@@ -1149,7 +1146,9 @@ def _logs_conversation(logs: Any, group: str, count: int, now: int) -> list[Any]
             logs.filter_log_events(logGroupName=group, filterPattern="Duration", limit=70),
             logs.filter_log_events(logGroupName=group, filterPattern='"RequestId: 7"'),
             logs.filter_log_events(logGroupName=group, startTime=now + 100, endTime=now + 120),
-        ]
+        ],
+        varying,
+        group,
     )
 
 
