@@ -27,7 +27,7 @@ from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
 
 from mediaflow import moto_patches
-from mediaflow.moto_patches import object_blobs
+from mediaflow.moto_patches import keys_at_rest
 from mediaflow.state_store import StateStore
 from mediaflow.template import ACCOUNT_ID, REGION
 from mediaflow_shared.contract.job import job_from_event, job_id_for
@@ -47,19 +47,15 @@ class Recovered:
 
 
 def restore_objects(store: StateStore) -> int:
+    """Every stored object back in its bucket, at rest: rebuilt from its row when first asked
+    for (moto_patches/keys_at_rest.py), so a restart reads no bytes and builds no key."""
     backend = s3_backends[ACCOUNT_ID]["aws"]
     count = 0
     for stored in store.objects():
         if stored.bucket not in backend.buckets or not stored.path.exists():
             continue
-        # Put back without reading the bytes: the key reads them from the blob when asked.
-        key = backend.put_object(stored.bucket, stored.key, b"", etag=stored.etag, disable_notification=True)
-        object_blobs.read_from_blob(key, store, stored.path.name)
-        key.contentsize = stored.path.stat().st_size
-        key.set_metadata(dict(stored.metadata), replace=True)
-        if stored.version_id:
-            key._version_id = stored.version_id
-        key.last_modified = datetime.fromisoformat(stored.last_modified)
+        keys: keys_at_rest.RestingKeyStore = backend.buckets[stored.bucket].keys  # every bucket, once patched
+        keys.lay_to_rest(stored.key, store)
         count += 1
     return count
 

@@ -10,9 +10,12 @@ Everything is relative to the state dir, so the folder can be moved and reopened
 has a version; a state dir written by another version is refused with a clear message rather
 than half-read.
 
-Layout (FORMAT_VERSION 1):
-    state.sqlite3   meta(name, value), objects, items, executions, events
+Layout (FORMAT_VERSION 2):
+    state.sqlite3   meta(name, value), objects, items, executions, events, log_events
     objects/        object bytes by SHA-256
+
+Format 2 added each object's checksum (algorithm and value, as S3 keeps them); a format-1 dir is
+upgraded in place when opened (its objects have no checksum, as before).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DATABASE = "state.sqlite3"
 BLOBS = "objects"
 
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, etag TEXT NOT NULL,
     version_id TEXT, metadata TEXT NOT NULL, last_modified TEXT NOT NULL,
+    checksum_algorithm TEXT, checksum_value TEXT,
     PRIMARY KEY (bucket, key));
 CREATE TABLE IF NOT EXISTS items (
     table_name TEXT NOT NULL, item_key TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (table_name, item_key));
@@ -54,6 +58,17 @@ CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (stream, timestamp);
 """
 
 
+_OBJECT_COLUMNS = "bucket, key, sha256, etag, version_id, metadata, last_modified, checksum_algorithm, checksum_value"
+
+# What opening a state dir of an earlier format does to it, by the format it was written in.
+_UPGRADES: dict[str, tuple[str, ...]] = {
+    "1": (
+        "ALTER TABLE objects ADD COLUMN checksum_algorithm TEXT",
+        "ALTER TABLE objects ADD COLUMN checksum_value TEXT",
+    ),
+}
+
+
 class IncompatibleStateDir(RuntimeError):
     """The state dir was written by a format this version cannot read."""
 
@@ -67,6 +82,8 @@ class StoredObject:
     version_id: str | None
     metadata: dict[str, Any]
     last_modified: str
+    checksum_algorithm: str | None = None
+    checksum_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,7 @@ class StateStore:
         self.blobs = state_dir / BLOBS
         self.blobs.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self.closed = False
         self._item_watchers: list[Callable[[str, dict[str, Any]], None]] = []
         self._blob_lock = threading.RLock()
         self._holds: Counter[str] = Counter()  # blob digest -> readers (object_blobs.BlobBuffer)
@@ -102,8 +120,16 @@ class StateStore:
         self._write("DELETE FROM log_events")
 
     def _check_version(self) -> None:
-        self._db.executescript(_SCHEMA)
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = self._db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        if row is not None and row[0] in _UPGRADES:
+            with self._db:  # one transaction: upgraded whole or not at all
+                self._db.execute("BEGIN")
+                for statement in _UPGRADES[row[0]]:
+                    self._db.execute(statement)
+                self._db.execute("UPDATE meta SET value = ? WHERE name = 'format'", (str(FORMAT_VERSION),))
+            row = (str(FORMAT_VERSION),)
+        self._db.executescript(_SCHEMA)
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT_VERSION),))
         elif row[0] != str(FORMAT_VERSION):
@@ -131,6 +157,7 @@ class StateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self.closed = True
 
     # -- S3 ----------------------------------------------------------------------------
 
@@ -138,7 +165,15 @@ class StateStore:
         return self.blobs / digest
 
     def put_object(
-        self, bucket: str, key: str, data: bytes, etag: str, version_id: str | None, metadata: dict[str, Any], when: str
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        etag: str,
+        version_id: str | None,
+        metadata: dict[str, Any],
+        when: str,
+        checksum: tuple[str | None, str | None] = (None, None),
     ) -> str:
         """Store an object's bytes and record; returns the blob's digest (its file name)."""
         digest = hashlib.sha256(data).hexdigest()
@@ -154,7 +189,7 @@ class StateStore:
                 blob.write_bytes(data)
             old = self._rows("SELECT sha256 FROM objects WHERE bucket = ? AND key = ?", bucket, key)
             self._write(
-                "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 bucket,
                 key,
                 digest,
@@ -162,6 +197,7 @@ class StateStore:
                 version_id,
                 json.dumps(metadata),
                 when,
+                *checksum,
             )
         if old and old[0][0] != digest:
             self._drop_blob_if_unused(old[0][0])
@@ -169,6 +205,15 @@ class StateStore:
 
     def set_object_metadata(self, bucket: str, key: str, metadata: dict[str, Any]) -> None:
         self._write("UPDATE objects SET metadata = ? WHERE bucket = ? AND key = ?", json.dumps(metadata), bucket, key)
+
+    def set_object_checksum(self, bucket: str, key: str, algorithm: str | None, value: str | None) -> None:
+        self._write(
+            "UPDATE objects SET checksum_algorithm = ?, checksum_value = ? WHERE bucket = ? AND key = ?",
+            algorithm,
+            value,
+            bucket,
+            key,
+        )
 
     def delete_object(self, bucket: str, key: str) -> None:
         old = self._rows("SELECT sha256 FROM objects WHERE bucket = ? AND key = ?", bucket, key)
@@ -202,10 +247,25 @@ class StateStore:
                 blob.unlink(missing_ok=True)
 
     def objects(self) -> Iterator[StoredObject]:
-        for bucket, key, digest, etag, version_id, metadata, when in self._rows(
-            "SELECT bucket, key, sha256, etag, version_id, metadata, last_modified FROM objects ORDER BY bucket, key"
-        ):
-            yield StoredObject(bucket, key, self.blobs / digest, etag, version_id, json.loads(metadata), when)
+        for row in self._rows(f"SELECT {_OBJECT_COLUMNS} FROM objects ORDER BY bucket, key"):
+            yield self._stored_object(*row)
+
+    def object(self, bucket: str, key: str) -> StoredObject | None:
+        rows = self._rows(f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?", bucket, key)
+        return self._stored_object(*rows[0]) if rows else None
+
+    def _stored_object(
+        self,
+        bucket: str,
+        key: str,
+        digest: str,
+        etag: str,
+        version_id: str | None,
+        metadata: str,
+        when: str,
+        *checksum: str | None,
+    ) -> StoredObject:
+        return StoredObject(bucket, key, self.blobs / digest, etag, version_id, json.loads(metadata), when, *checksum)
 
     # -- DynamoDB ----------------------------------------------------------------------
 

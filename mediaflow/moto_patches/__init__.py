@@ -69,6 +69,7 @@ from mediaflow.moto_patches import (
     hot_paths,
     intrinsics,
     key_memory,
+    keys_at_rest,
     lambda_tasks,
     limits,
     log_events,
@@ -568,6 +569,7 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
         s3_events.apply()
         object_blobs.list_versions_without_copying_bytes()
         s3_index.apply()
+        keys_at_rest.apply()  # after s3_index: its key store is s3_index's, resting
         model_tracking.apply()
         key_memory.apply()
     outer_sink = deliver_email_to(email_sink)
@@ -625,7 +627,8 @@ def _persisted_put_object(self: Any, bucket_name: str, key_name: str, value: byt
             key.etag.strip('"'),
             key.version_id if key.version_id != "null" else None,
             dict(key.metadata),
-            _iso(key.last_modified),
+            keys_at_rest.stored_time(key.last_modified),
+            (key.checksum_algorithm, key.checksum_value),
         )
         object_blobs.read_from_blob(key, _store, digest)  # the bytes leave the engine's memory
     if notify:
@@ -819,6 +822,7 @@ def persist_to(store: StateStore | None) -> StateStore | None:
         sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
         sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
         log_events.keep_log_events_in(lambda: _store)
+        keys_at_rest.keep_keys_in(lambda: _store)
     _run_redrives_from_their_state()
     return previous
 

@@ -37,6 +37,11 @@ class BlobBuffer:
         self._closed = False
         store.hold_blob(digest)
 
+    @property
+    def digest(self) -> str | None:
+        """The blob it reads, while it reads one (not once written to, or closed)."""
+        return None if self._written is not None or self._closed else self._digest
+
     def _blob_path(self) -> Path:
         # Made when read, not kept: a Path per stored object was ~1.6 KB of the engine's memory per job.
         return self._store.blob_path(self._digest)

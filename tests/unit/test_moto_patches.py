@@ -1236,3 +1236,110 @@ def test_log_delivery_makes_the_group_and_stream_and_appends() -> None:
     assert [event["message"] for event in events] == ["START", "END"]
     with pytest.raises(ClientError, match="ResourceNotFound"):
         logs.get_log_events(logGroupName="/aws/lambda/f", logStreamName="other")
+
+
+def _resting_conversation(s3: Any, bucket: str) -> tuple[list[Any], list[Any]]:
+    """Keys of every kind in a bucket like MediaFlow's (versioned, encrypted by default), pushed
+    out of the awake window by later keys, then every read and change MediaFlow and its users
+    make: (answers before changes, answers after)."""
+    varying = {"ResponseMetadata", "LastModified", "VersionId", "Date", "Owner"}
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    plain = ["uploads/a b+c%20d.jpg", "uploads/ünï/çødé.png", "outputs/1/results.json", "outputs/1/w320.webp"]
+    for number, key in enumerate(plain):
+        s3.put_object(Bucket=bucket, Key=key, Body=bytes([number]) * 100, Metadata={"job": str(number)})
+    s3.put_object(Bucket=bucket, Key="outputs/1/sum.jpg", Body=b"s" * 50, ChecksumAlgorithm="SHA256")
+    s3.put_object(Bucket=bucket, Key="outputs/1/tagged.jpg", Body=b"t", Tagging="kind=test", CacheControl="no-cache")
+    s3.put_object(Bucket=bucket, Key="outputs/1/public.jpg", Body=b"p", ACL="public-read")
+    s3.put_object(Bucket=bucket, Key="outputs/1/twice.jpg", Body=b"first")
+    s3.put_object(Bucket=bucket, Key="outputs/1/twice.jpg", Body=b"second")
+    for number in range(6):  # later keys: the ones above fall out of a two-key window
+        s3.put_object(Bucket=bucket, Key=f"work/{number}.bin", Body=b"w")
+
+    others = ["outputs/1/sum.jpg", "outputs/1/tagged.jpg", "outputs/1/public.jpg", "outputs/1/twice.jpg"]
+
+    def reads(keys: list[str]) -> list[Any]:
+        answers: list[Any] = []
+        for key in keys:
+            answers += [
+                s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED"),
+                s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-9"),
+                s3.get_object_acl(Bucket=bucket, Key=key),
+                s3.get_object_tagging(Bucket=bucket, Key=key),
+            ]
+        answers += [
+            s3.list_objects_v2(Bucket=bucket, Prefix="outputs/1/"),
+            s3.list_objects_v2(Bucket=bucket, Delimiter="/"),
+            s3.list_object_versions(Bucket=bucket, Prefix="outputs/"),
+        ]
+        return answers
+
+    before = _comparable(reads(plain + others), varying, bucket)
+    s3.delete_object(Bucket=bucket, Key=plain[0])
+    s3.put_object(Bucket=bucket, Key=plain[2], Body=b"{}")  # an overwrite of a key at rest
+    s3.copy_object(Bucket=bucket, Key="outputs/1/copy.png", CopySource={"Bucket": bucket, "Key": plain[1]})
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": plain[3]}]})
+    after = _comparable(reads(plain[1:3] + others + ["outputs/1/copy.png"]), varying, bucket)
+    return before, after
+
+
+@mock_aws
+def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug-and-fix (moto_patches/keys_at_rest.py): every stored object was a FakeKey in the
+    engine's memory for good (~2 KB each, nine per image job). Keys out of the awake window are
+    rebuilt from the store's rows when asked for, and answer exactly as the keys moto kept."""
+    import gc
+    import tracemalloc
+
+    from moto.core.common_models import BaseModel
+
+    from mediaflow.moto_patches import key_memory, keys_at_rest, model_tracking
+    from mediaflow.state_store import StateStore
+
+    monkeypatch.setattr(BaseModel, "__new__", model_tracking._new)  # as in the engine: weakly tracked
+    monkeypatch.setattr(s3_models.FakeBucket, "__init__", keys_at_rest._bucket_init)
+    for name, attribute in key_memory.SPARSE_ATTRIBUTES.items():  # as the engine has them
+        monkeypatch.setattr(s3_models.FakeKey, name, attribute, raising=False)
+    monkeypatch.setattr(s3_models.FakeKey, "__init__", key_memory._slim_key_init)
+    monkeypatch.setattr(keys_at_rest, "AWAKE_KEYS_PER_BUCKET", 2)
+    s3 = boto3.client("s3", region_name=REGION)
+    backend = s3_models.s3_backends[ACCOUNT_ID]["aws"]
+
+    def held_per_key(bucket: str) -> float:
+        s3.create_bucket(Bucket=bucket)
+        gc.collect()
+        tracemalloc.start()
+        for number in range(200):
+            s3.put_object(Bucket=bucket, Key=f"outputs/{number:05d}/thumb.jpg", Body=b"x", ContentType="image/jpeg")
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return held / 200
+
+    moto_patches.persist_to(None)  # no store: every key stays awake, as moto keeps them
+    awake_answers = _resting_conversation(s3, "awake")
+    awake_bytes = held_per_key("awake-sizes")
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(store)
+    try:
+        resting_answers = _resting_conversation(s3, "resting")
+        keys = backend.buckets["resting"].keys
+        resting = {name for name in dict.keys(keys) if keys.at_rest_name(name)}
+        resting_bytes = held_per_key("resting-sizes")
+    finally:
+        moto_patches.persist_to(None)
+        store.close()
+
+    assert resting_answers == awake_answers
+    assert awake_answers[0][1]["Body"] == b"\x00" * 10  # the ranged read of a key that was at rest
+    # What the store can rebuild went to rest; a public-read ACL and a second version stay awake.
+    assert {"uploads/ünï/çødé.png", "outputs/1/sum.jpg", "outputs/1/tagged.jpg", "work/0.bin"} <= resting
+    assert not {"outputs/1/public.jpg", "outputs/1/twice.jpg", "outputs/1/results.json"} & resting
+    print(f"bytes held per key: {awake_bytes:.0f} awake, {resting_bytes:.0f} at rest")
+    assert resting_bytes < 0.3 * awake_bytes, (awake_bytes, resting_bytes)  # the name and its index entry stay

@@ -56,6 +56,43 @@ def test_another_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
         StateStore(tmp_path)
 
 
+# Format 1's objects table, as MediaFlow wrote it before objects kept their checksum.
+_FORMAT_1_OBJECTS = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('format', '1');
+CREATE TABLE objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, etag TEXT NOT NULL,
+    version_id TEXT, metadata TEXT NOT NULL, last_modified TEXT NOT NULL, PRIMARY KEY (bucket, key));
+"""
+
+
+def test_a_format_1_dir_is_upgraded_in_place_and_keeps_its_objects(tmp_path: Path) -> None:
+    (tmp_path / "objects").mkdir()
+    (tmp_path / "objects" / "d1").write_bytes(b"old bytes")
+    with sqlite3.connect(tmp_path / "state.sqlite3") as database:
+        database.executescript(_FORMAT_1_OBJECTS)
+        database.execute(
+            "INSERT INTO objects VALUES ('b', 'uploads/old.jpg', 'd1', 'e1', 'v1', '{}', '2026-11-30T12:00:00.000Z')"
+        )
+    store = StateStore(tmp_path)
+    (old,) = store.objects()
+    assert (old.key, old.version_id, old.path.read_bytes(), old.checksum_algorithm) == (
+        "uploads/old.jpg",
+        "v1",
+        b"old bytes",
+        None,
+    )
+    store.put_object("b", "new.jpg", b"new", "e2", None, {}, "2026-12-01T00:00:00.000Z", ("SHA256", "c2hh"))
+    store.set_object_checksum("b", "uploads/old.jpg", "CRC32", "Y3Jj")
+    store.close()
+    reopened = StateStore(tmp_path)  # format 2 now: opened as it is
+    assert [(o.key, o.checksum_algorithm, o.checksum_value) for o in reopened.objects()] == [
+        ("new.jpg", "SHA256", "c2hh"),
+        ("uploads/old.jpg", "CRC32", "Y3Jj"),
+    ]
+    assert reopened._rows("SELECT value FROM meta WHERE name = 'format'") == [(str(FORMAT_VERSION),)]
+
+
 def test_wipe_removes_the_state_but_not_the_emails(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
     store.put_object("b", "k", b"x", "e", None, {}, "t")

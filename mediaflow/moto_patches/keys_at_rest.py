@@ -1,0 +1,300 @@
+"""S3 keys at rest in the state store: the engine keeps a bounded set of recent keys in memory.
+
+Even slimmed (key_memory), every stored object was a moto FakeKey in the engine's memory for as
+long as it existed, with its name, metadata, ETag, version id and tracking: ~2 KB per key, nine
+keys per image job, the largest part of what the engine grew by per job (tracemalloc over a
+run of jobs, bench/bench_engine_memory.py). The state store already holds each object's row
+(bytes, ETag, version id, metadata, time), so a key the store can rebuild exactly need not stay.
+
+A bucket's key store keeps the keys it touched last awake (`AWAKE_KEYS_PER_BUCKET`, written or
+read). When one falls out of that window it is put to rest: its entry becomes a marker, one per
+store, shared by every key resting there, and the key is rebuilt from its row the next time
+moto asks for it (a GET, a listing, an overwrite, a delete, the janitor's expiry).
+
+Only a key the store describes whole goes to rest: its only version, its bytes in a blob, and a
+key rebuilt from its row equal to it attribute for attribute (storage class, encryption, ACL,
+lock, checksum, restore status...). Anything else (an older version kept, a public-read ACL, a
+legal hold, a multipart's parts) stays awake as moto keeps it. Tags need nothing: moto keeps
+them by the key's ARN, which a rebuilt key has too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.s3 import models as s3_models
+
+from mediaflow.moto_patches import object_blobs, s3_index
+from mediaflow.state_store import StateStore, StoredObject
+from mediaflow.template import ACCOUNT_ID
+
+_log = logging.getLogger(__name__)
+
+AWAKE_KEYS_PER_BUCKET = 1000  # ~2 MB of keys per bucket: every key of a few hundred jobs in flight
+
+# One lock for waking and resting every bucket's keys (a key store is deep-copied and pickled
+# by moto, which a lock of its own would not survive). Held for one row read and one key built.
+_LOCK = threading.RLock()
+
+_current_store: Callable[[], StateStore | None] = lambda: None  # noqa: E731
+
+
+class _AtRest:
+    """What a resting key's entry holds: the store to rebuild it from (one marker per store)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"<key at rest in {self.store.root}>"
+
+    def __copy__(self) -> _AtRest:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _AtRest:
+        return self
+
+
+_markers: weakref.WeakKeyDictionary[StateStore, _AtRest] = weakref.WeakKeyDictionary()
+
+
+def _marker_for(store: StateStore) -> _AtRest:
+    with _LOCK:
+        marker = _markers.get(store)
+        if marker is None:
+            marker = _markers[store] = _AtRest(store)
+        return marker
+
+
+# -- The time an object row keeps ----------------------------------------------------------
+
+
+def stored_time(value: datetime) -> str:
+    """An object's LastModified as its row keeps it: UTC, milliseconds (what S3 shows). moto's
+    times are naive UTC."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"
+
+
+def time_from_store(text: str) -> datetime:
+    """The naive UTC datetime moto keeps, from a row's time."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+
+
+# -- A key rebuilt from its row ------------------------------------------------------------
+
+
+def key_from_row(row: StoredObject, store: StateStore) -> Any:
+    """The FakeKey moto would hold for `row`, made as moto's PutObject makes one in its bucket
+    (default encryption included), reading its bytes from the row's blob."""
+    backend = s3_models.s3_backends[ACCOUNT_ID]["aws"]
+    bucket = backend.get_bucket(row.bucket)
+    encryption: dict[str, Any] = {}
+    if bucket.encryption:  # as moto's put_object applies the bucket's default
+        rule = bucket.encryption["Rule"]
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        encryption = {
+            "encryption": default["SSEAlgorithm"],
+            "kms_key_id": default.get("KMSMasterKeyID"),
+            "bucket_key_enabled": rule.get("BucketKeyEnabled", False),
+        }
+    key = s3_models.FakeKey(
+        name=row.key,
+        value=b"",
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        etag=row.etag,
+        is_versioned=bucket.is_versioned,
+        version_id=row.version_id or "null",
+        bucket_name=row.bucket,
+        checksum_value=row.checksum_value,
+        **encryption,
+    )
+    key.checksum_algorithm = row.checksum_algorithm
+    object_blobs.read_from_blob(key, store, row.path.name)
+    key.contentsize = row.path.stat().st_size
+    key.set_metadata(dict(row.metadata))
+    key.last_modified = time_from_store(row.last_modified)
+    return key
+
+
+# Compared apart: the buffer (the blob it reads), the ACL (by its grants: PutObject gives each
+# key a private ACL of its own), metadata (by items) and the time (at the store's milliseconds).
+# Never compared: the key's own lock, and the restore-status clock (moto's ManagedState ticks it
+# at each read; a key being restored differs in `_status` anyway).
+_COMPARED_APART = ("lock", "_value_buffer", "last_modified", "_metadata", "acl", "_tick", "_time_progressed")
+
+
+def _grants(acl: Any) -> Any:
+    if acl is None:
+        return None
+    return [(tuple(grant.permissions), [(g.id, g.uri, g.display_name) for g in grant.grantees]) for grant in acl.grants]
+
+
+def _rebuilt_alike(live: Any, row: StoredObject, store: StateStore) -> bool:
+    """Would a key rebuilt from `row` be `live`, to everything moto answers from it?"""
+    buffer = live._value_buffer
+    if not isinstance(buffer, object_blobs.BlobBuffer) or buffer.digest != row.path.name:
+        return False
+    rebuilt = key_from_row(row, store)
+    try:
+        ours, theirs = dict(vars(live)), dict(vars(rebuilt))
+        for name in _COMPARED_APART:
+            ours.pop(name, None)
+            theirs.pop(name, None)
+        return (
+            ours == theirs
+            and _grants(live.acl) == _grants(rebuilt.acl)
+            and dict(live.metadata) == dict(rebuilt.metadata)
+            and stored_time(live.last_modified) == stored_time(rebuilt.last_modified)
+        )
+    finally:
+        rebuilt.dispose()
+
+
+# -- The key store ---------------------------------------------------------------------------
+
+
+class RestingKeyStore(s3_index.IndexedKeyStore):
+    """A bucket's key store (name -> versions, names in order) whose keys rest in the state
+    store once they are not among the bucket's last `AWAKE_KEYS_PER_BUCKET` touched."""
+
+    def __init__(self, bucket_name: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bucket_name = bucket_name
+        self._awake: OrderedDict[str, None] = OrderedDict()
+
+    # moto reaches every version list through __sgetitem__ (get, getlist, [], setitem).
+    def __sgetitem__(self, key: str) -> list[Any]:
+        versions = dict.__getitem__(self, key)
+        if isinstance(versions, _AtRest):
+            return self._wake(key)
+        return versions
+
+    def __setitem__(self, key: str, value: Any) -> Any:
+        super().__setitem__(key, value)
+        self._touch(key)
+
+    def setlist(self, key: Any, list_: Any) -> Any:
+        super().setlist(key, list_)
+        self._touch(key)
+
+    def pop(self, key: str) -> None:  # type: ignore[override]
+        super().pop(key)
+        with _LOCK:
+            self._awake.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        with _LOCK:
+            self._awake.pop(key, None)
+
+    # moto's iterations copy the names first; one that went since (or whose store closed) is skipped.
+    def _iteritems(self) -> Iterator[tuple[str, Any]]:
+        for name in self._self_iterable():
+            latest = self.get(name)
+            if latest is not None:
+                yield name, latest
+
+    def _itervalues(self) -> Iterator[Any]:
+        for _, latest in self._iteritems():
+            yield latest
+
+    def _iterlists(self) -> Iterator[tuple[str, list[Any]]]:
+        for name in self._self_iterable():
+            versions = self.getlist(name)
+            if versions is not None:
+                yield name, versions
+
+    items = iteritems = _iteritems  # type: ignore[assignment]
+    values = itervalues = _itervalues  # type: ignore[assignment]
+    lists = iterlists = _iterlists
+
+    def at_rest(self) -> int:
+        """How many of this bucket's keys are at rest."""
+        return sum(isinstance(versions, _AtRest) for versions in dict.values(self))
+
+    def at_rest_name(self, name: str) -> bool:
+        return isinstance(dict.get(self, name), _AtRest)
+
+    def lay_to_rest(self, name: str, store: StateStore) -> None:
+        """Put `name` at rest in `store` as it stands there (a restart restoring the bucket)."""
+        with _LOCK:
+            current = dict.get(self, name)
+            dict.__setitem__(self, name, _marker_for(store))
+            self._awake.pop(name, None)
+        self._remember(name)
+        for version in current if isinstance(current, list) else ():
+            version.dispose()
+
+    def _touch(self, name: str) -> None:
+        with _LOCK:
+            self._awake[name] = None
+            self._awake.move_to_end(name)
+            while len(self._awake) > AWAKE_KEYS_PER_BUCKET:
+                oldest, _ = self._awake.popitem(last=False)
+                try:
+                    self._rest(oldest)
+                except Exception:  # the request that touched the bucket must not fail for it
+                    _log.exception("S3 key %s stays in memory: putting it to rest failed", oldest)
+
+    def _rest(self, name: str) -> None:
+        store = _current_store()
+        versions = dict.get(self, name)
+        if store is None or not isinstance(versions, list) or len(versions) != 1:
+            return
+        (key,) = versions
+        if type(key) is not s3_models.FakeKey:
+            return
+        row = store.object(self.bucket_name, name)
+        if row is None:
+            return
+        checksum = (key.checksum_algorithm, key.checksum_value)
+        if (row.checksum_algorithm, row.checksum_value) != checksum:
+            # moto names a PUT's checksum algorithm only after the key is stored: recorded now.
+            store.set_object_checksum(self.bucket_name, name, *checksum)
+            row = dataclasses.replace(row, checksum_algorithm=checksum[0], checksum_value=checksum[1])
+        if not _rebuilt_alike(key, row, store):
+            return
+        dict.__setitem__(self, name, _marker_for(store))
+        # Whoever still reads the key (a GET in flight) keeps it: it is not disposed here, and
+        # its buffer closes when it is collected (marked disposed: no "not disposed" warning).
+        key.disposed = True
+
+    def _wake(self, name: str) -> list[Any]:
+        with _LOCK:
+            versions = dict.__getitem__(self, name)
+            if not isinstance(versions, _AtRest):  # woken by another thread meanwhile
+                return versions
+            row = None if versions.store.closed else versions.store.object(self.bucket_name, name)
+            if row is None or not row.path.exists():  # its store is gone: so is the key
+                dict.__delitem__(self, name)
+                self._awake.pop(name, None)
+                self._forget(name)
+                raise KeyError(name)
+            awake = [key_from_row(row, versions.store)]
+            dict.__setitem__(self, name, awake)
+            self._touch(name)
+            return awake
+
+
+def _bucket_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    s3_index.original_bucket_init(self, *args, **kwargs)
+    self.keys = RestingKeyStore(self.name)
+
+
+def keep_keys_in(store_of: Callable[[], StateStore | None]) -> None:
+    """Keys go to rest in the store `store_of()` answers at the time (none: they stay awake)."""
+    global _current_store
+    _current_store = store_of
+
+
+def apply() -> None:
+    s3_models.FakeBucket.__init__ = _bucket_init
