@@ -6,8 +6,9 @@ keys per image job, the largest part of what the engine grew by per job (tracema
 run of jobs, bench/bench_engine_memory.py). The state store already holds each object's row
 (bytes, ETag, version id, metadata, time), so a key the store can rebuild exactly need not stay.
 
-A bucket's key store keeps the keys it touched last awake (`AWAKE_KEYS_PER_BUCKET`, written or
-read). When one falls out of that window it is put to rest: its entry becomes a marker, one per
+A bucket's key store keeps the keys it touched last awake (`AWAKE_KEYS_PER_BUCKET`: written, or
+woken from rest; a read of an awake key is not counted, which would cost a lock per GET). When one
+falls out of that window it is put to rest: its entry becomes a marker, one per
 store, shared by every key resting there, and the key is rebuilt from its row the next time
 moto asks for it (a GET, a listing, an overwrite, a delete, the janitor's expiry).
 
