@@ -82,6 +82,7 @@ from mediaflow.moto_patches import (
     variables,
 )
 from mediaflow.moto_patches import jsonata as jsonata_patches
+from mediaflow.moto_patches.timestamps import iso_timestamp
 from mediaflow.template import ACCOUNT_ID, REGION
 
 if TYPE_CHECKING:
@@ -348,11 +349,6 @@ def reuse_step_functions_clients() -> None:
         ):
             if getattr(module, "boto_client_for", None) is original_boto_client_for:
                 module.boto_client_for = _boto_client_for
-
-
-def iso_timestamp(value: datetime) -> str:
-    """Step Functions' context-object format: ISO 8601, UTC, milliseconds, 'Z'."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _evaluation_environment(self: Any) -> Any:
@@ -627,7 +623,7 @@ def _persisted_put_object(self: Any, bucket_name: str, key_name: str, value: byt
             key.etag.strip('"'),
             key.version_id if key.version_id != "null" else None,
             dict(key.metadata),
-            keys_at_rest.stored_time(key.last_modified),
+            _iso(key.last_modified),
             (key.checksum_algorithm, key.checksum_value),
         )
         object_blobs.read_from_blob(key, _store, digest)  # the bytes leave the engine's memory

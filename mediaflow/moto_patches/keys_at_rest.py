@@ -27,12 +27,12 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from moto.s3 import models as s3_models
 
 from mediaflow.moto_patches import object_blobs, s3_index
+from mediaflow.moto_patches.timestamps import iso_timestamp, naive_utc
 from mediaflow.state_store import StateStore, StoredObject
 from mediaflow.template import ACCOUNT_ID
 
@@ -74,21 +74,6 @@ def _marker_for(store: StateStore) -> _AtRest:
         return marker
 
 
-# -- The time an object row keeps ----------------------------------------------------------
-
-
-def stored_time(value: datetime) -> str:
-    """An object's LastModified as its row keeps it: UTC, milliseconds (what S3 shows). moto's
-    times are naive UTC."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"
-
-
-def time_from_store(text: str) -> datetime:
-    """The naive UTC datetime moto keeps, from a row's time."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
-
-
 # -- A key rebuilt from its row ------------------------------------------------------------
 
 
@@ -122,7 +107,7 @@ def key_from_row(row: StoredObject, store: StateStore) -> Any:
     object_blobs.read_from_blob(key, store, row.path.name)
     key.contentsize = row.path.stat().st_size
     key.set_metadata(dict(row.metadata))
-    key.last_modified = time_from_store(row.last_modified)
+    key.last_modified = naive_utc(row.last_modified)
     return key
 
 
@@ -154,7 +139,7 @@ def _rebuilt_alike(live: Any, row: StoredObject, store: StateStore) -> bool:
             ours == theirs
             and _grants(live.acl) == _grants(rebuilt.acl)
             and dict(live.metadata) == dict(rebuilt.metadata)
-            and stored_time(live.last_modified) == stored_time(rebuilt.last_modified)
+            and iso_timestamp(live.last_modified) == iso_timestamp(rebuilt.last_modified)
         )
     finally:
         rebuilt.dispose()
@@ -187,15 +172,10 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
         super().setlist(key, list_)
         self._touch(key)
 
-    def pop(self, key: str) -> None:  # type: ignore[override]
-        super().pop(key)
+    def _forget(self, name: str) -> None:  # the index's hook for a name gone (pop, del)
+        super()._forget(name)
         with _LOCK:
-            self._awake.pop(key, None)
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        with _LOCK:
-            self._awake.pop(key, None)
+            self._awake.pop(name, None)
 
     # moto's iterations copy the names first; one that went since (or whose store closed) is skipped.
     def _iteritems(self) -> Iterator[tuple[str, Any]]:
@@ -217,10 +197,6 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     items = iteritems = _iteritems  # type: ignore[assignment]
     values = itervalues = _itervalues  # type: ignore[assignment]
     lists = iterlists = _iterlists
-
-    def at_rest(self) -> int:
-        """How many of this bucket's keys are at rest."""
-        return sum(isinstance(versions, _AtRest) for versions in dict.values(self))
 
     def at_rest_name(self, name: str) -> bool:
         return isinstance(dict.get(self, name), _AtRest)
@@ -277,7 +253,6 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
             row = None if versions.store.closed else versions.store.object(self.bucket_name, name)
             if row is None or not row.path.exists():  # its store is gone: so is the key
                 dict.__delitem__(self, name)
-                self._awake.pop(name, None)
                 self._forget(name)
                 raise KeyError(name)
             awake = [key_from_row(row, versions.store)]
