@@ -71,6 +71,7 @@ from mediaflow.moto_patches import (
     key_memory,
     keys_at_rest,
     lambda_tasks,
+    lean_calls,
     limits,
     log_events,
     maps,
@@ -280,6 +281,9 @@ class _InProcess(BotocoreStubber):
         return response
 
 
+IN_PROCESS_CONFIG = BotoConfig(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1})
+
+
 @cache
 def in_process_client(service: str, region: str = REGION) -> Any:
     """A boto3 client answered by moto in this process: the engine's own calls (its DynamoDB and
@@ -290,10 +294,11 @@ def in_process_client(service: str, region: str = REGION) -> Any:
         region_name=region,
         aws_access_key_id="ak",
         aws_secret_access_key="sk",
-        config=BotoConfig(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+        config=IN_PROCESS_CONFIG,
     )
     client.meta.events.register_first("before-send", _InProcess())
-    return client
+    # Its API calls skip botocore's request pipeline (lean_calls); the rest is the client's.
+    return lean_calls.LeanClient(client) if lean_calls.serves(service) else client
 
 
 _log_delivery_lock = threading.Lock()

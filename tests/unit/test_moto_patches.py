@@ -1343,3 +1343,117 @@ def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypat
     assert not {"outputs/1/public.jpg", "outputs/1/twice.jpg", "outputs/1/results.json"} & resting
     print(f"bytes held per key: {awake_bytes:.0f} awake, {resting_bytes:.0f} at rest")
     assert resting_bytes < 0.3 * awake_bytes, (awake_bytes, resting_bytes)  # the name and its index entry stay
+
+
+def _dynamodb_and_sns_conversation(dynamodb: Any, sns: Any, name: str) -> list[Any]:
+    """What the engine's Tasks ask of DynamoDB and SNS, and the errors they can meet."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    key = {"k": {"S": "job-ü 1"}}
+    item = {**key, "n": {"N": "1.50"}, "b": {"B": b"\x00\xff"}, "m": {"M": {"l": {"L": []}}}}
+    calls: list[tuple[str, Any, dict[str, Any]]] = [
+        ("put_item", dynamodb, {"TableName": name, "Item": item, "ReturnValues": "ALL_OLD"}),
+        ("put_item", dynamodb, {"TableName": name, "Item": item, "ReturnValues": "ALL_OLD"}),
+        (
+            "put_item",
+            dynamodb,
+            {
+                "TableName": name,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(k)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+        ),
+        (
+            "update_item",
+            dynamodb,
+            {
+                "TableName": name,
+                "Key": key,
+                "UpdateExpression": "SET #s = :s, m.l = list_append(m.l, :l) ADD n :one",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":s": {"S": "SUCCEEDED"}, ":l": {"L": [{"S": "x"}]}, ":one": {"N": "1"}},
+                "ReturnValues": "ALL_NEW",
+                "ReturnConsumedCapacity": "TOTAL",
+            },
+        ),
+        ("update_item", dynamodb, {"TableName": name, "Key": {"k": {"S": "x"}}, "UpdateExpression": "SET = :s"}),
+        ("get_item", dynamodb, {"TableName": name, "Key": key, "ConsistentRead": True}),
+        ("get_item", dynamodb, {"TableName": f"{name}-missing", "Key": {"k": {"S": "1"}}}),
+        (
+            "query",
+            dynamodb,
+            {"TableName": name, "KeyConditionExpression": "k = :k", "ExpressionAttributeValues": {":k": item["k"]}},
+        ),
+        ("delete_item", dynamodb, {"TableName": name, "Key": key, "ReturnValues": "ALL_OLD"}),
+        (
+            "publish",
+            sns,
+            {
+                "TopicArn": topic,
+                "Subject": "Job ü finished",
+                "Message": '{"status": "SUCCEEDED"}',
+                "MessageAttributes": {
+                    "status": {"DataType": "String", "StringValue": "SUCCEEDED"},
+                    "count": {"DataType": "Number", "StringValue": "3"},
+                    "raw": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
+                },
+            },
+        ),
+        ("publish", sns, {"TopicArn": f"{topic}-missing", "Message": "hello"}),
+        ("publish", sns, {"TopicArn": topic, "Message": "x", "MessageAttributes": {"a": {"DataType": "Nope"}}}),
+    ]
+    answers: list[Any] = []
+    for method, client, params in calls:
+        try:
+            answers.append([method, getattr(client, method)(**params)])
+        except ClientError as error:
+            answers.append([method, type(error).__name__, str(error), error.response])
+    sns.delete_topic(TopicArn=topic)
+    dynamodb.delete_table(TableName=name)
+    return answers
+
+
+def test_the_engines_dynamodb_and_sns_calls_skip_botocores_pipeline() -> None:
+    """The bug (performance): each of the engine's DynamoDB and SNS Tasks ran botocore's whole
+    request pipeline (hooks, endpoint rules, signing, retry handler) and moto's search of every
+    service's URL patterns, though it is answered in this process by a view known in advance:
+    more CPU than moto's own work. The fix serializes and parses with botocore's own serializer
+    and parser and calls moto's view: the same answers and errors, and botocore sends nothing."""
+    from mediaflow.moto_patches import lean_calls
+
+    def plain(service: str) -> Any:  # the in-process client as it was: botocore's pipeline
+        client = boto3.client(
+            service,
+            region_name=REGION,
+            aws_access_key_id="ak",
+            aws_secret_access_key="sk",
+            config=moto_patches.IN_PROCESS_CONFIG,
+        )
+        client.meta.events.register_first("before-send", moto_patches._InProcess())
+        return client
+
+    sent: list[str] = []
+    lean = {service: lean_calls.LeanClient(plain(service)) for service in ("dynamodb", "sns")}
+    for client in lean.values():
+        client.meta.events.register("before-send", lambda **kwargs: sent.append(kwargs["event_name"]))
+    varying = {"RequestId", "MessageId", "date", "x-amzn-requestid", "x-amz-crc32", "content-length"}
+    names = [f"lean-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    shipped = _comparable(_dynamodb_and_sns_conversation(plain("dynamodb"), plain("sns"), names[0]), varying, names[0])
+    leaner = _comparable(_dynamodb_and_sns_conversation(lean["dynamodb"], lean["sns"], names[1]), varying, names[1])
+
+    assert leaner == shipped
+    assert [answer[1] for answer in shipped if len(answer) == 4] == [
+        "ConditionalCheckFailedException",
+        "ClientError",  # the ValidationException of a malformed UpdateExpression
+        "ResourceNotFoundException",
+        "NotFoundException",
+        "InvalidParameterException",
+    ]
+    assert sent == []  # the lean path sent nothing through botocore
+    assert isinstance(moto_patches.in_process_client("dynamodb"), lean_calls.LeanClient)
