@@ -9,6 +9,12 @@
   machine's RecordSuccess/RecordFailure send the same few expressions for every job. Parsed
   once per distinct expression: the AST is only read (moto's validator works on a deep copy
   of it), so one AST can serve every call.
+- moto's UpdateExpressionValidator walks the whole AST with ten processors per UpdateItem; two
+  of them (at most one SET/ADD/REMOVE clause each; no two actions on overlapping paths) read only
+  the expression's shape and its attribute names, and are half the validator's time for
+  RecordSuccess's expression (0.9 of 1.9 ms). They now run once per parsed expression and
+  names that passed them; an expression they refuse is refused every time, as before, and the
+  processors that read the values and the item run on every call.
 - The Step Functions interpreter deep-copies the state data at every read and write of it (the
   input at each path, each Parameters value, each ResultPath, each Parallel branch: ~14,600
   `copy.deepcopy` calls per image job, the engine's largest single cost in a yappi profile).
@@ -25,15 +31,24 @@ import copy
 import importlib
 import marshal
 import re
+import threading
+import weakref
 from functools import lru_cache
 from typing import Any
 
 from moto.core.responses import BaseResponse
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import (
+    ActionCountValidator,
+    OverlappingPathsValidator,
+    UpdateExpressionValidator,
+)
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
 original_enrich_response = BaseResponse._enrich_response
 original_make_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+original_validator_init = UpdateExpressionValidator.__init__
+original_validate = UpdateExpressionValidator.validate
 
 _REQUEST_ID = re.compile(r"(?<=<RequestId>).*(?=<\/RequestId>)")
 
@@ -55,6 +70,33 @@ def _parsed_update_expression(expression: str) -> Any:
 
 def _make_update_expression(cls: type, expression: str) -> Any:
     return _parsed_update_expression(expression)
+
+
+# The validator's processors that read only the expression's AST and its attribute names.
+SHAPE_CHECKS = (ActionCountValidator, OverlappingPathsValidator)
+# parsed expression (the shared AST) -> the attribute names it passed the shape checks with
+_passed_shape_checks: weakref.WeakKeyDictionary[Any, set[tuple[tuple[str, str], ...]]] = weakref.WeakKeyDictionary()
+_shape_lock = threading.Lock()
+
+
+def _validator_init(self: Any, expression: Any, expression_attribute_names: Any, *args: Any, **kwargs: Any) -> None:
+    original_validator_init(self, expression, expression_attribute_names, *args, **kwargs)
+    names = tuple(sorted((expression_attribute_names or {}).items()))
+    with _shape_lock:
+        passed = names in _passed_shape_checks.get(expression, ())
+    if passed:
+        self.processors = [p for p in self.processors if not isinstance(p, SHAPE_CHECKS)]
+    else:
+        self._shape_to_remember = (expression, names)
+
+
+def _validate(self: Any) -> Any:
+    node = original_validate(self)  # raises for an expression the checks refuse: not remembered
+    remember = getattr(self, "_shape_to_remember", None)
+    if remember is not None:
+        with _shape_lock:
+            _passed_shape_checks.setdefault(remember[0], set()).add(remember[1])
+    return node
 
 
 class MarshalCopy:
@@ -97,4 +139,6 @@ def copy_state_data_with(copier: Any) -> None:
 def apply() -> None:
     BaseResponse._enrich_response = staticmethod(_enrich_response)  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(_make_update_expression)  # type: ignore[method-assign]
+    UpdateExpressionValidator.__init__ = _validator_init  # type: ignore[method-assign]
+    UpdateExpressionValidator.validate = _validate  # type: ignore[method-assign]
     copy_state_data_with(MarshalCopy)

@@ -17,6 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 from moto.events.models import events_backends
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
@@ -926,6 +927,83 @@ def test_an_update_expression_is_parsed_once(monkeypatch: pytest.MonkeyPatch) ->
     assert shipped[2]["results"]["L"][0]["M"]["n"] == {"N": "2"} and "draft" not in shipped[0]
     with pytest.raises(ClientError, match="ValidationException"):
         dynamodb.update_item(TableName="jobs", Key={"jobId": {"S": "a0"}}, UpdateExpression="SET = oops")
+
+
+@mock_aws
+def test_an_update_expressions_shape_is_checked_once_per_expression_and_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: every UpdateItem walks its expression's AST with two checks that read only its
+    shape and attribute names (one clause of each kind; no overlapping paths), half of moto's
+    validator time, though RecordSuccess sends the same expression and names for every job. The
+    fix runs them once per parsed expression and names that passed: the same items, and an
+    expression they refuse (here with the same text and other names) refused every time."""
+    from moto.dynamodb.parsing import expressions
+
+    from mediaflow.moto_patches import hot_paths
+
+    shape_checks: list[str] = []
+    for check in hot_paths.SHAPE_CHECKS:
+        original_traverse = check.traverse
+
+        def counted(self: Any, node: Any, original: Any = original_traverse) -> Any:
+            shape_checks.append(type(self).__name__)
+            return original(self, node)
+
+        monkeypatch.setattr(check, "traverse", counted)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    expression = "SET #a = :a, #b = :b, results = :r ADD attempts :one"
+
+    def update(key_name: str, names: dict[str, str]) -> dict[str, Any]:
+        key = {"jobId": {"S": key_name}}
+        attributes = dynamodb.update_item(
+            TableName="jobs",
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":a": {"S": "x"}, ":b": {"S": "y"}, ":r": {"L": []}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return {k: v for k, v in attributes.items() if k != "jobId"}
+
+    def conversation(prefix: str) -> tuple[list[Any], list[str]]:
+        answers: list[Any] = []
+        for number in range(3):
+            answers.append(update(f"{prefix}{number}", {"#a": "status", "#b": "kind"}))
+            try:
+                update(f"{prefix}{number}", {"#a": "status", "#b": "status"})  # two actions on one path
+            except ClientError as error:
+                answers.append(error.response["Error"]["Message"])
+        with pytest.raises(ClientError, match='The "SET" section can only be used once'):
+            dynamodb.update_item(
+                TableName="jobs",
+                Key={"jobId": {"S": "x"}},
+                UpdateExpression="SET a = :a SET b = :a",
+                ExpressionAttributeValues={":a": {"S": "x"}},
+            )
+        checks = list(shape_checks)
+        shape_checks.clear()
+        return answers, checks
+
+    monkeypatch.setattr(expressions.UpdateExpressionParser, "make", classmethod(hot_paths._make_update_expression))
+    monkeypatch.setattr(UpdateExpressionValidator, "__init__", hot_paths.original_validator_init)
+    monkeypatch.setattr(UpdateExpressionValidator, "validate", hot_paths.original_validate)
+    shipped, checks_shipped = conversation("a")
+    monkeypatch.setattr(UpdateExpressionValidator, "__init__", hot_paths._validator_init)
+    monkeypatch.setattr(UpdateExpressionValidator, "validate", hot_paths._validate)
+    patched, checks_patched = conversation("b")
+
+    assert patched == shipped
+    assert "Two document paths overlap" in shipped[1]
+    assert shipped[0] == {"status": {"S": "x"}, "kind": {"S": "y"}, "results": {"L": []}, "attempts": {"N": "1"}}
+    # moto as shipped: both checks on each of the 7 calls, twice where the item is new (3 of
+    # them); patched: the good names once, the refused names and expression every time.
+    assert checks_shipped.count("ActionCountValidator") == 10
+    assert checks_patched.count("ActionCountValidator") == 1 + 3 + 1
 
 
 @mock_aws(config=SFN_CONFIG)
