@@ -66,6 +66,7 @@ from mediaflow.moto_patches import (
     api,
     clock,
     definitions,
+    execution_index,
     hot_paths,
     intrinsics,
     key_memory,
@@ -586,6 +587,8 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
         hot_paths.apply()
     if _once("lambda-tasks"):
         lambda_tasks.apply()
+    if _once("execution-index"):
+        execution_index.apply()
     patch_the_language()
     return outer_sink
 

@@ -730,6 +730,62 @@ def test_redrive_execution_runs_a_failed_execution_again_from_the_failed_state(m
         sfn.redrive_execution(executionArn=succeeded["executionArn"])
 
 
+@mock_aws(config=SFN_CONFIG)
+def test_an_execution_is_found_by_arn_and_name_without_walking_every_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto walks a state machine's whole list of executions to describe one (and to
+    read its history) and to check a new execution's name, so every job costs more than the
+    one before it. The fix keeps the list indexed by ARN and name: the same answers and errors,
+    and no walk except where moto's own code must decide (an ARN or name it does not hold)."""
+    from moto.stepfunctions import models as sfn_models
+
+    from mediaflow.moto_patches import execution_index
+
+    walks: list[int] = []
+
+    class WalkedExecutions(execution_index.ExecutionList):
+        def __iter__(self) -> Any:
+            walks.append(len(self))
+            return super().__iter__()
+
+    def walked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        execution_index.original_instance_init(self, *args, **kwargs)
+        self.executions = WalkedExecutions(self.executions)
+
+    monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", walked_init)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(sfn, {"P": {"Type": "Pass", "End": True}}, "P")
+    started = [sfn.start_execution(stateMachineArn=arn, name=f"job-{n}", input="{}")["executionArn"] for n in range(30)]
+
+    def conversation(new_name: str) -> tuple[list[Any], int]:
+        walks.clear()
+        answers: list[Any] = [sfn.describe_execution(executionArn=execution)["name"] for execution in started]
+        for call in (
+            lambda: sfn.describe_execution(executionArn=f"{started[0]}-missing"),
+            lambda: sfn.start_execution(stateMachineArn=arn, name="job-1", input='{"other": 1}'),
+        ):
+            with pytest.raises(ClientError) as refused:
+                call()
+            answers.append(refused.value.response["Error"]["Code"])
+        new = sfn.start_execution(stateMachineArn=arn, name=new_name, input="{}")["executionArn"]
+        answers.append(new.split(":")[-1])
+        return answers, len(walks)
+
+    def lookups(describe: Any, check_name: Any) -> None:
+        monkeypatch.setattr(sfn_models.StepFunctionBackend, "describe_execution", describe)
+        monkeypatch.setattr(sfn_models.StateMachine, "_handle_name_input_idempotency", check_name)
+
+    lookups(execution_index.original_describe_execution, execution_index.original_handle_name_input_idempotency)
+    shipped, walked_shipped = conversation("new-a")
+    lookups(execution_index._describe_execution, execution_index._handle_name_input_idempotency)
+    indexed, walked_indexed = conversation("new-b")
+
+    assert indexed[:-1] == shipped[:-1] and (shipped[-1], indexed[-1]) == ("new-a", "new-b")
+    assert shipped[-3:-1] == ["ExecutionDoesNotExist", "ExecutionAlreadyExists"]
+    assert walked_shipped == 30 + 2 + 1  # the bug: a walk per describe, and per start
+    assert walked_indexed == 2  # only where the ARN or name is not (or already) there
+    assert [sfn.describe_execution(executionArn=execution)["status"] for execution in started[:1]] == ["SUCCEEDED"]
+
+
 def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
