@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS objects (
     version_id TEXT, metadata TEXT NOT NULL, last_modified TEXT NOT NULL,
     checksum_algorithm TEXT, checksum_value TEXT,
     PRIMARY KEY (bucket, key));
+CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (sha256);
 CREATE TABLE IF NOT EXISTS items (
     table_name TEXT NOT NULL, item_key TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (table_name, item_key));
 CREATE TABLE IF NOT EXISTS executions (
@@ -57,6 +58,10 @@ CREATE TABLE IF NOT EXISTS log_events (
 CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (stream, timestamp);
 """
 
+
+# Asked at every release of a blob (an overwrite, a delete, a read finished): by the index on
+# sha256, not a scan of every object (which made each job cost more than the one before).
+BLOB_IN_USE = "SELECT 1 FROM objects WHERE sha256 = ? LIMIT 1"
 
 _OBJECT_COLUMNS = "bucket, key, sha256, etag, version_id, metadata, last_modified, checksum_algorithm, checksum_value"
 
@@ -223,7 +228,7 @@ class StateStore:
 
     def _drop_blob_if_unused(self, digest: str) -> None:
         with self._blob_lock:
-            if self._holds[digest] or self._rows("SELECT 1 FROM objects WHERE sha256 = ? LIMIT 1", digest):
+            if self._holds[digest] or self._rows(BLOB_IN_USE, digest):
                 return
             (self.blobs / digest).unlink(missing_ok=True)
 

@@ -38,6 +38,10 @@ from mediaflow.template import ACCOUNT_ID
 
 _log = logging.getLogger(__name__)
 
+# moto's own: the runtime's write-through of metadata (moto_patches' persist_to) would write the
+# row back to itself for every key rebuilt from it. Taken at import, before the patches apply.
+_moto_set_metadata = s3_models.FakeKey.set_metadata
+
 AWAKE_KEYS_PER_BUCKET = 1000  # ~2 MB of keys per bucket: every key of a few hundred jobs in flight
 
 # One lock for waking and resting every bucket's keys (a key store is deep-copied and pickled
@@ -106,7 +110,7 @@ def key_from_row(row: StoredObject, store: StateStore) -> Any:
     key.checksum_algorithm = row.checksum_algorithm
     object_blobs.read_from_blob(key, store, row.path.name)
     key.contentsize = row.path.stat().st_size
-    key.set_metadata(dict(row.metadata))
+    _moto_set_metadata(key, dict(row.metadata))
     key.last_modified = naive_utc(row.last_modified)
     return key
 

@@ -1465,6 +1465,14 @@ def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypat
         resting_answers = _resting_conversation(s3, "resting")
         keys = backend.buckets["resting"].keys
         resting = {name for name in dict.keys(keys) if keys.at_rest_name(name)}
+        metadata_writes = [0]
+        write_metadata = store.set_object_metadata
+
+        def counted(*args: Any) -> None:
+            metadata_writes[0] += 1
+            write_metadata(*args)
+
+        monkeypatch.setattr(store, "set_object_metadata", counted)
         resting_bytes = held_per_key("resting-sizes")
     finally:
         moto_patches.persist_to(None)
@@ -1477,6 +1485,7 @@ def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypat
     assert not {"outputs/1/public.jpg", "outputs/1/twice.jpg", "outputs/1/results.json"} & resting
     print(f"bytes held per key: {awake_bytes:.0f} awake, {resting_bytes:.0f} at rest")
     assert resting_bytes < 0.3 * awake_bytes, (awake_bytes, resting_bytes)  # the name and its index entry stay
+    assert metadata_writes == [200], "one per PUT: a key rebuilt to compare it does not write its row back"
 
 
 def _dynamodb_and_sns_conversation(dynamodb: Any, sns: Any, name: str) -> list[Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mediaflow.state_store import FORMAT_VERSION, IncompatibleStateDir, StateStore
+from mediaflow.state_store import BLOB_IN_USE, FORMAT_VERSION, IncompatibleStateDir, StateStore
 
 
 def test_objects_items_and_executions_survive_reopening_from_another_place(tmp_path: Path) -> None:
@@ -136,3 +136,25 @@ def test_a_history_is_read_a_window_at_a_time(tmp_path: Path) -> None:
     assert [e["id"] for e in store.events_window("arn:e", 2, 2, newest_first=True)] == [5, 4]
     assert store.events_window("arn:e", 7, 3, newest_first=False) == []
     assert [e["id"] for e in store.events("arn:e")] == list(range(1, 8))
+
+
+def test_whether_a_blob_is_in_use_is_read_from_an_index_not_every_object(tmp_path: Path) -> None:
+    """The bug: releasing a blob (every overwrite, delete, finished read, key put to rest) asked
+    SQLite for any object using it with a scan of the whole objects table, so each job cost more
+    than the one before. The fix indexes objects by blob, also in a state dir made before it."""
+    store = StateStore(tmp_path)
+    for number in range(3):
+        store.put_object("b", f"k{number}", f"{number}".encode(), "e", None, {}, "2026-01-01T00:00:00Z")
+    store.close()
+    database = sqlite3.connect(tmp_path / "state.sqlite3")
+    database.execute("DROP INDEX objects_by_blob")  # a dir written before the index
+    plan = " ".join(row[-1] for row in database.execute(f"EXPLAIN QUERY PLAN {BLOB_IN_USE}", ("x",)))
+    assert "SCAN objects" in plan, "the bug: a scan of every object"
+    database.close()
+
+    reopened = StateStore(tmp_path)
+    plan = " ".join(row[-1] for row in reopened._rows(f"EXPLAIN QUERY PLAN {BLOB_IN_USE}", "x"))
+    assert "USING COVERING INDEX objects_by_blob" in plan
+    reopened.delete_object("b", "k0")  # its blob goes, the others' stay
+    assert sorted(p.read_bytes() for p in reopened.blobs.iterdir()) == [b"1", b"2"]
+    reopened.close()
