@@ -1,10 +1,14 @@
-"""Does the engine's memory stay flat over many jobs?
+"""Does the engine stay flat over many jobs: its memory, and its CPU per job?
 
 One local stack gets `--jobs` real-photo jobs in rounds of `--round` (each round uploaded at
 once, then waited for). After each round the engine's resident memory (VmRSS) is read, with the
 bytes the jobs stored so far (the state dir's object blobs). It prints the growth per job after
 the first round (which fills caches and sets the allocator's high-water mark) and, as the peer
 measured in the same run, the bytes each job stored: flat memory keeps none of them.
+
+Each round also reads the engine's CPU per job (this process, less the bench's own client
+thread) against the handlers' (the workers', the same work in every round): the engine's
+share of the two should not grow with the jobs before it, whatever the machine's speed does.
 
 `--peer` runs the same jobs a second time, in a fresh engine where moto keeps the objects' bytes
 in memory as it ships (mediaflow/moto_patches/object_blobs.py switched off).
@@ -19,6 +23,7 @@ import contextlib
 import gc
 import io
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,6 +59,11 @@ def rss_mb() -> float:
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
 
 
+def engine_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def stored_mb(state_dir: Path) -> float:
     total = 0
     for blob in (state_dir / "objects").iterdir():
@@ -72,6 +82,9 @@ def run(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:
         uploads = stack.layout.upload_prefix
         rounds = []
         for first in range(0, jobs, round_size):
+            assert stack.runtime is not None
+            cpu_before, client_before = engine_cpu(), time.thread_time()
+            workers_before = sum(stack.runtime.cpu_seconds().values())
             for number in range(first, min(jobs, first + round_size)):
                 s3.put_object(Bucket=stack.bucket, Key=f"{uploads}memory-{number:05d}.jpg", Body=photo(number))
             time.sleep(1)
@@ -80,9 +93,18 @@ def run(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:
             )["executions"]:
                 time.sleep(1)
             time.sleep(1.5)  # the janitor's and the log shipper's rounds
+            count = min(jobs, first + round_size) - first
+            engine = engine_cpu() - cpu_before - (time.thread_time() - client_before)  # not the client's
+            workers = sum(stack.runtime.cpu_seconds().values()) - workers_before
             gc.collect()
             rounds.append(
-                {"jobs": min(jobs, first + round_size), "rss_mb": rss_mb(), "stored_mb": stored_mb(stack.store.root)}
+                {
+                    "jobs": min(jobs, first + round_size),
+                    "rss_mb": rss_mb(),
+                    "stored_mb": stored_mb(stack.store.root),
+                    "engine_ms_per_job": engine / count * 1000,
+                    "workers_ms_per_job": workers / count * 1000,
+                }
             )
             print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
     return {"rounds": rounds}
@@ -100,8 +122,19 @@ def report(label: str, rounds: list[dict[str, Any]]) -> float:
     print(f"{label}:")
     for row in rounds:
         rss, stored = row["rss_mb"], row["stored_mb"]
-        print(f"  after {row['jobs']:>5} jobs: engine RSS {rss:7.1f} MB, objects stored {stored:8.1f} MB")
+        engine, workers = row["engine_ms_per_job"], row["workers_ms_per_job"]
+        print(
+            f"  after {row['jobs']:>5} jobs: engine RSS {rss:7.1f} MB, objects stored {stored:8.1f} MB; "
+            f"this round's CPU per job: engine {engine:5.1f} ms, handlers {workers:5.1f} ms, "
+            f"engine's share {engine / max(engine + workers, 1e-9):.1%}"
+        )
     first, last = rounds[0], rounds[-1]
+    if len(rounds) > 2:  # the first round holds the workers' cold starts
+
+        def share(row: dict[str, Any]) -> float:
+            return row["engine_ms_per_job"] / max(row["engine_ms_per_job"] + row["workers_ms_per_job"], 1e-9)
+
+        print(f"  engine's share of the CPU, second round -> last: {share(rounds[1]):.1%} -> {share(last):.1%}")
     jobs = last["jobs"] - first["jobs"]
     growth_kb = (last["rss_mb"] - first["rss_mb"]) * 1024 / max(1, jobs)
     stored_kb = (last["stored_mb"] - first["stored_mb"]) * 1024 / max(1, jobs)

@@ -922,6 +922,18 @@ def test_a_response_body_is_searched_for_a_request_id_only_where_it_has_one(monk
     assert scans == [], "the tag is looked for with `in`; the expression runs only on the one body holding it"
 
 
+def _client_with_a_jobs_table() -> Any:
+    """A DynamoDB client and a table keyed as MediaFlow's jobs table (inside mock_aws)."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
 @mock_aws
 def test_an_update_expression_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bug: moto tokenises and parses an UpdateExpression twice per UpdateItem, and
@@ -939,13 +951,7 @@ def test_an_update_expression_is_parsed_once(monkeypatch: pytest.MonkeyPatch) ->
         "make_list",
         classmethod(lambda cls, text: tokenised.append(text) or original_make_list(cls, text)),
     )
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="jobs",
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _client_with_a_jobs_table()
     expression = "SET #status = :s, results = :r, updatedAt = :now ADD attempts :one REMOVE draft"
 
     def jobs(prefix: str) -> list[dict[str, Any]]:
@@ -1005,13 +1011,7 @@ def test_an_update_expressions_shape_is_checked_once_per_expression_and_names(mo
             return original(self, node)
 
         monkeypatch.setattr(check, "traverse", counted)
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="jobs",
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _client_with_a_jobs_table()
     expression = "SET #a = :a, #b = :b, results = :r ADD attempts :one"
 
     def update(key_name: str, names: dict[str, str]) -> dict[str, Any]:
