@@ -81,6 +81,7 @@ from mediaflow.moto_patches import (
     paths,
     s3_events,
     s3_index,
+    sent_messages,
     variables,
 )
 from mediaflow.moto_patches import jsonata as jsonata_patches
@@ -589,6 +590,8 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
         lambda_tasks.apply()
     if _once("execution-index"):
         execution_index.apply()
+    if _once("sent-messages"):
+        sent_messages.apply()
     patch_the_language()
     return outer_sink
 

@@ -1600,3 +1600,32 @@ def test_the_engines_dynamodb_and_sns_calls_skip_botocores_pipeline() -> None:
     ]
     assert sent == []  # the lean path sent nothing through botocore
     assert isinstance(moto_patches.in_process_client("dynamodb"), lean_calls.LeanClient)
+
+
+@mock_aws
+def test_a_topic_keeps_its_last_messages_not_every_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug-and-fix (moto_patches/sent_messages.py): moto keeps every message a topic ever
+    published in memory (Topic.sent_notifications), so a runtime left up holds every job's
+    notification. A topic keeps its last KEPT_PER_TOPIC now, as moto's list held them."""
+    from mediaflow.moto_patches import sent_messages
+
+    sns = boto3.client("sns", region_name=REGION)
+    count = sent_messages.KEPT_PER_TOPIC + 50
+
+    def sent_by_a_new_topic(name: str) -> list[Any]:
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        for number in range(count):
+            attributes = {"kind": {"DataType": "String", "StringValue": "image"}}
+            sns.publish(TopicArn=arn, Message=f"job {number}", Subject="MediaFlow", MessageAttributes=attributes)
+        return sns_models.sns_backends[ACCOUNT_ID][REGION].topics[arn].sent_notifications
+
+    monkeypatch.setattr(sns_models.Topic, "__init__", sent_messages.original_topic_init)
+    shipped = sent_by_a_new_topic("as-shipped")
+    assert len(shipped) == count, "the bug: every message kept"
+
+    monkeypatch.setattr(sns_models.Topic, "__init__", sent_messages._topic_init)
+    kept = sent_by_a_new_topic("bounded")
+    assert len(kept) == sent_messages.KEPT_PER_TOPIC
+    # The newest, oldest first, each as moto records it (its id aside): body, subject, attributes.
+    assert [message[1:] for message in kept] == [message[1:] for message in shipped[-sent_messages.KEPT_PER_TOPIC :]]
+    assert kept[-1][1] == f"job {count - 1}" and kept[-1][3]["kind"]["Value"] == "image"
