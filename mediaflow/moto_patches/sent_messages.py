@@ -23,7 +23,8 @@ original_topic_init = sns_models.Topic.__init__
 
 
 class RecentMessages(list):  # type: ignore[type-arg]
-    """moto's list of sent messages (it only appends), holding the newest `KEPT_PER_TOPIC`."""
+    """moto's list of sent messages (it only appends), holding the newest `KEPT_PER_TOPIC`.
+    A list, not a bounded deque: whoever reads moto's internal API may slice it."""
 
     def append(self, message: Any) -> None:
         super().append(message)
