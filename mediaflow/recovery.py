@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
 
 from mediaflow import moto_patches
-from mediaflow.moto_patches import keys_at_rest
+from mediaflow.moto_patches import items_at_rest, keys_at_rest
 from mediaflow.state_store import StateStore
 from mediaflow.template import ACCOUNT_ID, REGION
 from mediaflow_shared.contract.job import job_from_event, job_id_for
@@ -61,10 +62,16 @@ def restore_objects(store: StateStore) -> int:
 
 
 def restore_items(store: StateStore) -> int:
+    """Every item back in its table: at rest where the table keeps items at rest (nothing built
+    but its keys), else put as moto holds it."""
     backend = dynamodb_backends[ACCOUNT_ID][REGION]
     count = 0
-    for table, item in store.items():
-        backend.put_item(table, item)
+    for table_name, item in store.items():
+        table = backend.get_table(table_name)
+        if isinstance(table.items, items_at_rest.RestingItems):
+            table.items.lay_to_rest(DynamoType(item[table.hash_key_attr]), item, store)
+        else:
+            backend.put_item(table_name, item)
         count += 1
     return count
 

@@ -20,6 +20,7 @@ upgraded in place when opened (its objects have no checksum, as before).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -72,6 +73,13 @@ _UPGRADES: dict[str, tuple[str, ...]] = {
         "ALTER TABLE objects ADD COLUMN checksum_value TEXT",
     ),
 }
+
+
+def _wire_blob(value: Any) -> str:
+    """A binary attribute's bytes as DynamoDB's JSON carries them: base64 text."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not an attribute value")
 
 
 class IncompatibleStateDir(RuntimeError):
@@ -276,7 +284,10 @@ class StateStore:
 
     def put_item(self, table: str, key: dict[str, Any], item: dict[str, Any]) -> None:
         self._write(
-            "INSERT OR REPLACE INTO items VALUES (?, ?, ?)", table, json.dumps(key, sort_keys=True), json.dumps(item)
+            "INSERT OR REPLACE INTO items VALUES (?, ?, ?)",
+            table,
+            json.dumps(key, sort_keys=True),
+            json.dumps(item, default=_wire_blob),
         )
         for watcher in self._item_watchers:
             watcher(table, item)
@@ -288,6 +299,13 @@ class StateStore:
 
     def delete_item(self, table: str, key: dict[str, Any]) -> None:
         self._write("DELETE FROM items WHERE table_name = ? AND item_key = ?", table, json.dumps(key, sort_keys=True))
+
+    def item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        """One item (DynamoDB's typed JSON) by its key, as last written."""
+        rows = self._rows(
+            "SELECT item FROM items WHERE table_name = ? AND item_key = ?", table, json.dumps(key, sort_keys=True)
+        )
+        return json.loads(rows[0][0]) if rows else None
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for table, item in self._rows("SELECT table_name, item FROM items ORDER BY table_name, item_key"):

@@ -69,6 +69,7 @@ from mediaflow.moto_patches import (
     execution_index,
     hot_paths,
     intrinsics,
+    items_at_rest,
     key_memory,
     keys_at_rest,
     lambda_tasks,
@@ -115,7 +116,6 @@ original_put_item = dynamodb_models.DynamoDBBackend.put_item
 original_update_item = dynamodb_models.DynamoDBBackend.update_item
 original_delete_item = dynamodb_models.DynamoDBBackend.delete_item
 original_transact_write_items = dynamodb_models.DynamoDBBackend.transact_write_items
-original_batch_write_item = dynamodb_models.DynamoDBBackend.batch_write_item
 original_start_execution = sfn_parser_models.StepFunctionsParserBackend.start_execution
 original_execution_start = sfn_execution.Execution.start
 original_publish_history_event = sfn_event_manager.EventManager._publish_history_event
@@ -592,6 +592,8 @@ def apply_all(email_sink: EmailSink) -> EmailSink | None:
         execution_index.apply()
     if _once("sent-messages"):
         sent_messages.apply()
+    if _once("items-at-rest"):
+        items_at_rest.apply()
     patch_the_language()
     return outer_sink
 
@@ -698,49 +700,53 @@ def _item_key(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
 def _persist_item(backend: Any, table_name: str, key: dict[str, Any]) -> None:
     if _store is None:
         return
+    table = backend.get_table(table_name)
     item = backend.get_item(table_name, key)
     if item is None:
         _store.delete_item(table_name, key)
     else:
         _store.put_item(table_name, key, item.to_json()["Attributes"])
+        if isinstance(table.items, items_at_rest.RestingItems):
+            table.items.reindex(item.hash_key)  # an UpdateItem changes the item in place
+
+
+# Each write and its write-through hold the items' lock: an item is never put to rest between
+# the change and the row that records it (items_at_rest), and a conditional write is atomic.
 
 
 def _persisted_put_item(self: Any, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-    result = original_put_item(self, table_name, item_attrs, *args, **kwargs)
-    _persist_item(self, table_name, _item_key(self.get_table(table_name), item_attrs))
+    with items_at_rest.LOCK:
+        result = original_put_item(self, table_name, item_attrs, *args, **kwargs)
+        _persist_item(self, table_name, _item_key(self.get_table(table_name), item_attrs))
     return result
 
 
 def _persisted_update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-    result = original_update_item(self, table_name, key, *args, **kwargs)
-    _persist_item(self, table_name, key)
+    with items_at_rest.LOCK:
+        result = original_update_item(self, table_name, key, *args, **kwargs)
+        _persist_item(self, table_name, key)
     return result
 
 
 def _persisted_delete_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-    result = original_delete_item(self, table_name, key, *args, **kwargs)
-    _persist_item(self, table_name, key)
+    with items_at_rest.LOCK:
+        result = original_delete_item(self, table_name, key, *args, **kwargs)
+        _persist_item(self, table_name, key)
     return result
-
-
-def _persist_tables(backend: Any, table_names: set[str]) -> None:
-    """After a batch or transaction: every item of the tables it touched (rare in MediaFlow)."""
-    for table_name in table_names:
-        table = backend.get_table(table_name)
-        for item in table.all_items():
-            _persist_item(backend, table_name, _item_key(table, item.to_json()["Attributes"]))
 
 
 def _persisted_transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
-    result = original_transact_write_items(self, transact_items)
-    names = {next(iter(item.values()))["TableName"] for item in transact_items}
-    _persist_tables(self, names)
-    return result
-
-
-def _persisted_batch_write_item(self: Any, table_write_requests: Any) -> Any:
-    result = original_batch_write_item(self, table_write_requests)
-    _persist_tables(self, set(table_write_requests))
+    """A transaction's items, each by the key its operation names (a ConditionCheck writes
+    nothing). moto's BatchWriteItem calls put_item and delete_item for each request itself."""
+    with items_at_rest.LOCK:
+        result = original_transact_write_items(self, transact_items)
+        for entry in transact_items:
+            operation, details = next(iter(entry.items()))
+            if operation == "ConditionCheck":
+                continue
+            table_name = details["TableName"]
+            key = details.get("Key") or _item_key(self.get_table(table_name), details["Item"])
+            _persist_item(self, table_name, key)
     return result
 
 
@@ -823,13 +829,13 @@ def persist_to(store: StateStore | None) -> StateStore | None:
         dynamodb_models.DynamoDBBackend.update_item = _persisted_update_item
         dynamodb_models.DynamoDBBackend.delete_item = _persisted_delete_item
         dynamodb_models.DynamoDBBackend.transact_write_items = _persisted_transact_write_items
-        dynamodb_models.DynamoDBBackend.batch_write_item = _persisted_batch_write_item
         sfn_parser_models.StepFunctionsParserBackend.start_execution = _persisted_start_execution
         sfn_execution.Execution.start = _recorded_execution_start
         sfn_event_manager.EventManager._publish_history_event = _persisted_publish_history_event
         sfn_execution.BaseExecutionWorkerCommunication.terminated = _persisted_terminated
         log_events.keep_log_events_in(lambda: _store)
         keys_at_rest.keep_keys_in(lambda: _store)
+        items_at_rest.keep_items_in(lambda: _store)
     _run_redrives_from_their_state()
     return previous
 

@@ -51,7 +51,7 @@ _LOCK = threading.RLock()
 _current_store: Callable[[], StateStore | None] = lambda: None  # noqa: E731
 
 
-class _AtRest:
+class AtRest:
     """What a resting key's entry holds: the store to rebuild it from (one marker per store)."""
 
     def __init__(self, store: StateStore) -> None:
@@ -60,21 +60,21 @@ class _AtRest:
     def __repr__(self) -> str:
         return f"<key at rest in {self.store.root}>"
 
-    def __copy__(self) -> _AtRest:
+    def __copy__(self) -> AtRest:
         return self
 
-    def __deepcopy__(self, memo: Any) -> _AtRest:
+    def __deepcopy__(self, memo: Any) -> AtRest:
         return self
 
 
-_markers: weakref.WeakKeyDictionary[StateStore, _AtRest] = weakref.WeakKeyDictionary()
+_markers: weakref.WeakKeyDictionary[StateStore, AtRest] = weakref.WeakKeyDictionary()
 
 
-def _marker_for(store: StateStore) -> _AtRest:
+def marker_for(store: StateStore) -> AtRest:
     with _LOCK:
         marker = _markers.get(store)
         if marker is None:
-            marker = _markers[store] = _AtRest(store)
+            marker = _markers[store] = AtRest(store)
         return marker
 
 
@@ -164,7 +164,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     # moto reaches every version list through __sgetitem__ (get, getlist, [], setitem).
     def __sgetitem__(self, key: str) -> list[Any]:
         versions = dict.__getitem__(self, key)
-        if isinstance(versions, _AtRest):
+        if isinstance(versions, AtRest):
             return self._wake(key)
         return versions
 
@@ -203,13 +203,13 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     lists = iterlists = _iterlists
 
     def at_rest_name(self, name: str) -> bool:
-        return isinstance(dict.get(self, name), _AtRest)
+        return isinstance(dict.get(self, name), AtRest)
 
     def lay_to_rest(self, name: str, store: StateStore) -> None:
         """Put `name` at rest in `store` as it stands there (a restart restoring the bucket)."""
         with _LOCK:
             current = dict.get(self, name)
-            dict.__setitem__(self, name, _marker_for(store))
+            dict.__setitem__(self, name, marker_for(store))
             self._awake.pop(name, None)
         self._remember(name)
         for version in current if isinstance(current, list) else ():
@@ -244,7 +244,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
             row = dataclasses.replace(row, checksum_algorithm=checksum[0], checksum_value=checksum[1])
         if not _rebuilt_alike(key, row, store):
             return
-        dict.__setitem__(self, name, _marker_for(store))
+        dict.__setitem__(self, name, marker_for(store))
         # Whoever still reads the key (a GET in flight) keeps it: it is not disposed here, and
         # its buffer closes when it is collected (marked disposed: no "not disposed" warning).
         key.disposed = True
@@ -252,7 +252,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     def _wake(self, name: str) -> list[Any]:
         with _LOCK:
             versions = dict.__getitem__(self, name)
-            if not isinstance(versions, _AtRest):  # woken by another thread meanwhile
+            if not isinstance(versions, AtRest):  # woken by another thread meanwhile
                 return versions
             row = None if versions.store.closed else versions.store.object(self.bucket_name, name)
             if row is None or not row.path.exists():  # its store is gone: so is the key

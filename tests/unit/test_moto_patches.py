@@ -1629,3 +1629,236 @@ def test_a_topic_keeps_its_last_messages_not_every_message(monkeypatch: pytest.M
     # The newest, oldest first, each as moto records it (its id aside): body, subject, attributes.
     assert [message[1:] for message in kept] == [message[1:] for message in shipped[-sent_messages.KEPT_PER_TOPIC :]]
     assert kept[-1][1] == f"job {count - 1}" and kept[-1][3]["kind"]["Value"] == "image"
+
+
+def _job_record(number: int) -> dict[str, Any]:
+    """An item shaped like a job record: keys of the table and of its ByStartedAt index, a few
+    kinds of values. Every seventh has no startedAt (not in the index); some are of another type."""
+    item = {
+        "jobId": {"S": f"job-{number:03d}"},
+        "recordType": {"S": "other" if number % 11 == 5 else "job"},
+        "status": {"S": "RUNNING"},
+        "bytes": {"N": str(number * 1000)},
+        "renditions": {"L": [{"M": {"width": {"N": "320"}, "key": {"S": f"outputs/{number}/w320.webp"}}}]},
+        "labels": {"SS": ["cat", f"label-{number % 3}"]},
+        "thumb": {"B": b"\x00\x01" * 4},
+        "ok": {"BOOL": True},
+        "none": {"NULL": True},
+    }
+    if number % 7 != 3:
+        item["startedAt"] = {"S": f"2026-12-02T00:{number % 13:02d}:00Z"}  # ties: ordered by jobId
+    return item
+
+
+def _items_conversation(dynamodb: Any, table: str, before_transactions: Any = lambda: None) -> list[Any]:
+    """A jobs table like MediaFlow's (ByStartedAt index), items pushed out of a small awake
+    window by later ones, then every read and write MediaFlow, its page and its users make."""
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("jobId", "recordType", "startedAt")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByStartedAt",
+                "KeySchema": [
+                    {"AttributeName": "recordType", "KeyType": "HASH"},
+                    {"AttributeName": "startedAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    answers: list[Any] = []
+
+    def key(number: int) -> dict[str, Any]:
+        return {"jobId": {"S": f"job-{number:03d}"}}
+
+    def error_of(call: Any, **kwargs: Any) -> str:
+        try:
+            call(TableName=table, **kwargs)
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        return "no error"
+
+    for number in range(40):
+        dynamodb.put_item(TableName=table, Item=_job_record(number))
+    for number in range(0, 40, 3):  # RecordSuccess-like updates; some move in the index's order
+        expression = "SET #s = :s, startedAt = :t" if number % 6 == 0 else "SET #s = :s"
+        values = {":s": {"S": "SUCCEEDED"}}
+        if number % 6 == 0:
+            values[":t"] = {"S": f"2026-12-02T01:{number:02d}:00Z"}
+        dynamodb.update_item(
+            TableName=table,
+            Key=key(number),
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+    dynamodb.delete_item(TableName=table, Key=key(4))
+    answers.append(dynamodb.delete_item(TableName=table, Key=key(9), ReturnValues="ALL_OLD")["Attributes"])
+    duplicate = {"Item": _job_record(1), "ConditionExpression": "attribute_not_exists(jobId)"}
+    answers.append(error_of(dynamodb.put_item, **duplicate))  # RecordJob's duplicate event
+    answers += [dynamodb.get_item(TableName=table, Key=key(n)).get("Item") for n in range(0, 40, 5)]
+
+    def index_query(**kwargs: Any) -> dict[str, Any]:
+        condition = {"KeyConditionExpression": "recordType = :j", "ExpressionAttributeValues": {":j": {"S": "job"}}}
+        return dynamodb.query(TableName=table, IndexName="ByStartedAt", **(condition | kwargs))
+
+    for forward in (True, False):  # the page's list, a page at a time, both ways
+        start = None
+        while True:
+            page = index_query(ScanIndexForward=forward, Limit=7, **({"ExclusiveStartKey": start} if start else {}))
+            answers.append((page["Items"], page.get("LastEvaluatedKey"), page["Count"], page["ScannedCount"]))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+    answers.append(index_query(Limit=40)["Items"])
+    succeeded = {":j": {"S": "job"}, ":ok": {"S": "SUCCEEDED"}}
+    filtered = {"FilterExpression": "#s = :ok", "ExpressionAttributeNames": {"#s": "status"}}
+    answers.append(index_query(ExpressionAttributeValues=succeeded, Limit=6, **filtered))
+    answers.append(index_query())  # no Limit: every item
+    ranged = "recordType = :j AND startedAt > :t"
+    values = {":j": {"S": "job"}, ":t": {"S": "2026-12-02T00:05:00Z"}}
+    answers.append(index_query(KeyConditionExpression=ranged, ExpressionAttributeValues=values, Limit=5))
+    answers.append(
+        dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="jobId = :id",
+            ExpressionAttributeValues={":id": {"S": "job-010"}},
+        )["Items"]
+    )
+    answers.append(dynamodb.scan(TableName=table)["Items"])
+    answers.append(dynamodb.scan(TableName=table, Limit=9)["LastEvaluatedKey"])
+    answers.append(dynamodb.describe_table(TableName=table)["Table"]["ItemCount"])
+    before_transactions()  # a refused transaction puts back moto's copy of the whole table
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": _job_record(100)}},
+            {"Delete": {"TableName": table, "Key": key(11)}},
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": key(12),
+                    "UpdateExpression": "SET ok = :f",
+                    "ExpressionAttributeValues": {":f": {"BOOL": False}},
+                }
+            },
+        ]
+    )
+    refused = [
+        {"ConditionCheck": {"TableName": table, "Key": key(13), "ConditionExpression": "attribute_not_exists(jobId)"}},
+        {"Put": {"TableName": table, "Item": _job_record(101)}},
+    ]
+    answers.append(error_of(lambda TableName, **_: dynamodb.transact_write_items(TransactItems=refused)))
+    answers += [dynamodb.get_item(TableName=table, Key=key(n)).get("Item") for n in (100, 101, 11, 12, 13)]
+    answers.append(index_query(ScanIndexForward=False, Limit=5))
+    return [_comparable(answer, {"ResponseMetadata"}, table) for answer in answers]
+
+
+@mock_aws
+def test_dynamodb_items_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug-and-fix (moto_patches/items_at_rest.py): every item of every table was an Item of
+    DynamoTypes in the engine's memory for good (~5 KB per job record), and a Query on an index
+    sorted the whole table. Items out of the awake window are rebuilt from the store's rows when
+    asked for, answer exactly as moto's, and the page's Query builds only the page it returns."""
+    import gc
+    import tracemalloc
+
+    from moto.core.common_models import BaseModel
+    from moto.dynamodb.models import table as table_models
+
+    from mediaflow.moto_patches import items_at_rest, keys_at_rest, model_tracking
+    from mediaflow.state_store import StateStore
+
+    monkeypatch.setattr(BaseModel, "__new__", model_tracking._new)  # as in the engine: weakly tracked
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    backend = __import__("moto.dynamodb.models", fromlist=["dynamodb_backends"]).dynamodb_backends[ACCOUNT_ID][REGION]
+    as_shipped = {
+        "__init__": items_at_rest.original_table_init,
+        "query": items_at_rest.original_query,
+        "all_items": items_at_rest.original_all_items,
+        "__len__": items_at_rest.original_len,
+    }
+    patched = {
+        "__init__": items_at_rest._table_init,
+        "query": items_at_rest._query,
+        "all_items": items_at_rest._all_items,
+        "__len__": items_at_rest._len,
+    }
+    walked: list[int] = []  # how many items each Query on an index sorted
+    sorted_items = table_models.Table.sorted_items
+
+    def counted_sort(self: Any, hash_attrs: Any, range_attrs: Any, items: list[Any]) -> Any:
+        walked.append(len(items))
+        return sorted_items(self, hash_attrs, range_attrs, items)
+
+    monkeypatch.setattr(table_models.Table, "sorted_items", counted_sort)
+
+    def held_per_item(table: str) -> float:
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        gc.collect()
+        tracemalloc.start()
+        for number in range(300):
+            dynamodb.put_item(TableName=table, Item=_job_record(number))
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return held / 300
+
+    def page_walks(table: str) -> int:
+        for number in range(200, 300):
+            dynamodb.put_item(TableName=table, Item=_job_record(number))
+        walked.clear()
+        dynamodb.query(
+            TableName=table,
+            IndexName="ByStartedAt",
+            KeyConditionExpression="recordType = :j",
+            ExpressionAttributeValues={":j": {"S": "job"}},
+            ScanIndexForward=False,
+            Limit=20,
+        )
+        (count,) = walked
+        return count
+
+    for name, method in as_shipped.items():
+        monkeypatch.setattr(table_models.Table, name, method)
+    moto_patches.persist_to(None)
+    shipped_answers = _items_conversation(dynamodb, "shipped")
+    shipped_bytes = held_per_item("shipped-sizes")
+    shipped_walks = page_walks("shipped")
+
+    for name, method in patched.items():
+        monkeypatch.setattr(table_models.Table, name, method)
+    monkeypatch.setattr(items_at_rest, "AWAKE_ITEMS_PER_TABLE", 3)
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(store)
+    try:
+        resting: list[Any] = []
+
+        def count_resting() -> None:
+            items = backend.get_table("resting").items
+            resting.extend(k for k, v in dict.items(items) if isinstance(v, keys_at_rest.AtRest))
+
+        resting_answers = _items_conversation(dynamodb, "resting", count_resting)
+        resting_bytes = held_per_item("resting-sizes")
+        resting_walks = page_walks("resting")
+    finally:
+        moto_patches.persist_to(None)
+        store.close()
+
+    assert resting_answers == shipped_answers
+    assert len(resting) >= 30, "items out of the window went to rest"
+    print(f"bytes held per item: {shipped_bytes:.0f} as moto keeps them, {resting_bytes:.0f} at rest")
+    assert resting_bytes < 0.25 * shipped_bytes, (shipped_bytes, resting_bytes)  # the key and its index entry stay
+    # The page's list: moto as shipped sorts every item of the table for each page; at rest, the
+    # page's 20 items and the one that tells a next page exists.
+    assert shipped_walks >= 100, shipped_walks
+    assert resting_walks == 21, resting_walks
