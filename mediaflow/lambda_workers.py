@@ -231,9 +231,10 @@ class FunctionPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        # Per invocation as Lambda's REPORT line bills it: handler time, plus INIT on a cold start (billed since
-        # 2025-08).
-        self.billed_ms: list[float] = []
+        # As Lambda's REPORT line bills each invocation: handler time, plus INIT on a cold start (billed since
+        # 2025-08). Totals, not a list: a runtime left up for a week would keep every invocation's figure.
+        self.invocations = 0
+        self.billed_ms = 0.0
 
     def _live_pids(self) -> list[int]:
         with self._lock:
@@ -306,7 +307,9 @@ class FunctionPool:
                     error_payload("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"), "Unhandled"
                 )
             body, function_error = worker.connection.recv()
-            self.billed_ms.append((time.perf_counter() - started) * 1000)
+            with self._lock:
+                self.invocations += 1
+                self.billed_ms += (time.perf_counter() - started) * 1000
         except (EOFError, OSError, BrokenPipeError):
             reason = worker.exit_reason()
             self._retire(worker)
@@ -418,7 +421,7 @@ class LambdaRuntime:
 
     def billed_by_function(self) -> dict[str, tuple[int, float]]:
         """Logical id -> (invocations, total handler milliseconds)."""
-        return {pool.spec.logical_id: (len(pool.billed_ms), sum(pool.billed_ms)) for pool in self._pools.values()}
+        return {pool.spec.logical_id: (pool.invocations, pool.billed_ms) for pool in self._pools.values()}
 
     def peak_rss_mb(self) -> dict[str, list[float]]:
         """Logical id -> each live worker's peak resident memory (Linux VmHWM), MB: what Lambda's
@@ -431,7 +434,7 @@ class LambdaRuntime:
 
     def gb_seconds(self) -> float:
         """GB-seconds billed so far across functions: handler time x the template's MemorySize."""
-        return sum(sum(pool.billed_ms) / 1000 * pool.spec.memory_mb / 1024 for pool in self._pools.values())
+        return sum(pool.billed_ms / 1000 * pool.spec.memory_mb / 1024 for pool in self._pools.values())
 
     def close(self) -> None:
         for pool in self._pools.values():

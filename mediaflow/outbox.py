@@ -7,7 +7,9 @@ an SMTP server, so a developer sees exactly what the operator would receive.
 Delivery is once per message: a notification the outbox already holds (same topic, recipient,
 subject, body and attributes) is not written again. A redriven execution (mediaflow/recovery.py)
 may publish again a notification that went out just before a crash; its text names the job and
-the execution, so only that repeat is identical.
+the execution, so only that repeat is identical. Such a repeat is of one of the last messages,
+so the outbox remembers the digests of its last `REMEMBERED` (from earlier runs too), not of
+every message it ever wrote: a runtime left up for a week would hold every job's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import re
 import smtplib
 import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 SENDER = "MediaFlow <no-reply@sns.amazonaws.com>"
+REMEMBERED = 1000  # messages whose repeat is recognised: far more than the jobs a crash interrupts
 
 
 class EmailOutbox:
@@ -35,8 +39,9 @@ class EmailOutbox:
         self._lock = threading.Lock()
         self._count = 0
         folder.mkdir(parents=True, exist_ok=True)
-        # message digest -> its file: what this outbox already holds, from earlier runs too
-        self._delivered = {path.stem.rsplit("-", 1)[-1]: path for path in folder.glob("*.eml")}
+        # The digests of the newest messages this outbox holds, oldest first (file names sort by time).
+        newest = sorted(path.name for path in folder.glob("*.eml"))[-REMEMBERED:]
+        self._delivered: OrderedDict[str, None] = OrderedDict.fromkeys(name[:-4].rsplit("-", 1)[-1] for name in newest)
 
     def deliver(
         self, topic_arn: str, endpoint: str, subject: str | None, message: str, attributes: dict[str, Any]
@@ -57,8 +62,9 @@ class EmailOutbox:
         identity = json.dumps([topic_arn, endpoint, subject, message, attributes], sort_keys=True, default=str)
         digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
         with self._lock:
-            if digest in self._delivered:
-                return self._delivered[digest]
+            held = next(self.folder.glob(f"*-{digest}.eml"), None) if digest in self._delivered else None
+            if held is not None:
+                return held
             self._count += 1
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             slug = re.sub(r"[^A-Za-z0-9]+", "-", email["Subject"]).strip("-")[:60]
@@ -66,7 +72,9 @@ class EmailOutbox:
             partial = self.folder / f".{path.name}.partial"
             partial.write_bytes(bytes(email))
             os.replace(partial, path)  # a crash leaves the whole message or none
-            self._delivered[digest] = path
+            self._delivered[digest] = None
+            if len(self._delivered) > REMEMBERED:
+                self._delivered.popitem(last=False)
         if self.smtp:
             with smtplib.SMTP(*self.smtp, timeout=10) as server:
                 server.send_message(email)

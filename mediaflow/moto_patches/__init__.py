@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -809,6 +810,7 @@ def _persisted_terminated(self: Any) -> None:
     # would stay in memory for as long as the runtime runs; its history is in the store.
     arn = execution.exec_arn
     execution.exec_worker = _StoredHistory(store, arn)
+    execution.state_machine = _shared_snapshot(execution.state_machine)
     if recorded:  # not a Map's child, whose input and output were never stored
         put_to_rest(execution, store)
 
@@ -956,15 +958,46 @@ def put_to_rest(execution: Any, store: StateStore) -> None:
         execution.__dict__.pop(name, None)
 
 
+# moto gives each execution a deep copy of its state machine, a snapshot of the definition it
+# ran; every finished execution of the same revision keeps one equal to all the others (~1 KB
+# each, for as long as the runtime runs). A finished one shares the first equal snapshot.
+_snapshots: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_snapshots_lock = threading.Lock()
+
+
+def _shared_snapshot(snapshot: Any) -> Any:
+    state = {name: value for name, value in vars(snapshot).items() if name not in ("executions", "backend")}
+    key = f"{type(snapshot).__qualname__}:{sorted(state.items())!r}"
+    with _snapshots_lock:
+        shared = _snapshots.get(key)
+        if shared is None:
+            _snapshots[key] = shared = snapshot
+    return shared
+
+
 class _StoredHistory:
     """Stands in for a finished execution's worker: moto reads the history through it, from the
-    store; GetExecutionHistory reads one page at a time (api.history_page)."""
+    store; GetExecutionHistory reads one page at a time (api.history_page). Two slots per
+    finished execution, kept for as long as the runtime runs: no closures of its own."""
+
+    __slots__ = ("arn", "store")
 
     def __init__(self, store: StateStore, arn: str) -> None:
-        self.env = self
-        self.event_manager = self
-        self.get_event_history = lambda: store.events(arn)
-        self.page_of_events = api.StoredEventPages(
+        self.store, self.arn = store, arn
+
+    @property
+    def env(self) -> _StoredHistory:  # moto's path: exec_worker.env.event_manager.get_event_history()
+        return self
+
+    event_manager = env
+
+    def get_event_history(self) -> list[dict[str, Any]]:
+        return self.store.events(self.arn)
+
+    @property
+    def page_of_events(self) -> api.StoredEventPages:
+        store, arn = self.store, self.arn
+        return api.StoredEventPages(
             lambda: store.event_count(arn),
             lambda offset, size, newest_first: store.events_window(arn, offset, size, newest_first),
         )

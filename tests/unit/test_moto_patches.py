@@ -1862,3 +1862,43 @@ def test_dynamodb_items_rest_in_the_store_and_answer_the_same(tmp_path: Path, mo
     # page's 20 items and the one that tells a next page exists.
     assert shipped_walks >= 100, shipped_walks
     assert resting_walks == 21, resting_walks
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_finished_executions_share_their_state_machine_snapshot(tmp_path: Path) -> None:
+    """Bug-and-fix (`_shared_snapshot`, `_StoredHistory`): moto gives every execution a deep copy
+    of its state machine, so every finished job kept one equal to all the others (~1 KB each),
+    and the stand-in for its worker held three closures of its own. Finished executions of one
+    revision share one snapshot now; one that ran an earlier definition keeps that definition."""
+    from moto.stepfunctions.parser import models as parser_models
+
+    from mediaflow.state_store import StateStore
+
+    moto_patches.context_start_time_as_string()  # tags each execution's event manager with its ARN
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = _state_machine(sfn, {"P": {"Type": "Pass", "Result": {"v": 1}, "End": True}}, "P")
+    backend = parser_models.stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+
+    def run(name: str) -> Any:
+        execution_arn = _wait(sfn, sfn.start_execution(stateMachineArn=arn, name=name)["executionArn"])["executionArn"]
+        return backend.describe_execution(execution_arn)
+
+    moto_patches.persist_to(None)
+    shipped = [run(f"shipped-{n}") for n in range(2)]
+    assert shipped[0].state_machine is not shipped[1].state_machine, "the bug: a copy per execution"
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(store)
+    try:
+        first = [run(f"first-{n}") for n in range(3)]
+        definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"v": 2}, "End": True}}})
+        sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+        later = [run(f"later-{n}") for n in range(2)]
+    finally:
+        moto_patches.persist_to(None)
+    assert len({id(e.state_machine) for e in first}) == 1 and len({id(e.state_machine) for e in later}) == 1
+    assert first[0].state_machine is not later[0].state_machine
+    assert not hasattr(first[0].exec_worker, "__dict__"), "the history's stand-in holds its store and ARN only"
+    old, new = first[2].state_machine.definition, later[0].state_machine.definition
+    assert (json.loads(old)["States"]["P"]["Result"], json.loads(new)["States"]["P"]["Result"]) == ({"v": 1}, {"v": 2})
+    assert sfn.describe_execution(executionArn=later[1].exec_arn)["output"] == '{"v": 2}'
+    store.close()
