@@ -1902,3 +1902,58 @@ def test_finished_executions_share_their_state_machine_snapshot(tmp_path: Path) 
     assert (json.loads(old)["States"]["P"]["Result"], json.loads(new)["States"]["P"]["Result"]) == ({"v": 1}, {"v": 2})
     assert sfn.describe_execution(executionArn=later[1].exec_arn)["output"] == '{"v": 2}'
     store.close()
+
+
+@mock_aws
+def test_items_restored_after_a_restart_start_at_rest_and_answer_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart puts every stored item back at rest (only its keys built) and the page's list
+    and each job's record answer as before the restart."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models import table as table_models
+
+    from mediaflow.moto_patches import items_at_rest, keys_at_rest
+    from mediaflow.recovery import restore_items
+    from mediaflow.state_store import StateStore
+
+    patched = {"__init__": "_table_init", "query": "_query", "all_items": "_all_items", "__len__": "_len"}
+    for name, ours in patched.items():
+        monkeypatch.setattr(table_models.Table, name, getattr(items_at_rest, ours))
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    backend = dynamodb_backends[ACCOUNT_ID][REGION]
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(store)
+    try:
+        conversation = _items_conversation(dynamodb, "jobs")  # creates the table and its items
+        page = {
+            "TableName": "jobs",
+            "IndexName": "ByStartedAt",
+            "KeyConditionExpression": "recordType = :j",
+            "ExpressionAttributeValues": {":j": {"S": "job"}},
+            "ScanIndexForward": False,
+            "Limit": 6,
+        }
+        before = [dynamodb.query(**page), dynamodb.get_item(TableName="jobs", Key={"jobId": {"S": "job-020"}})]
+        described = backend.describe_table("jobs")
+        backend.tables.pop("jobs")  # the restart: an empty table, as deployed from the template
+        dynamodb.create_table(
+            TableName="jobs",
+            KeySchema=described["Table"]["KeySchema"],
+            AttributeDefinitions=described["Table"]["AttributeDefinitions"],
+            GlobalSecondaryIndexes=[
+                {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+                for i in described["Table"]["GlobalSecondaryIndexes"]
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        restored = restore_items(store)
+        items = backend.get_table("jobs").items
+        at_rest = sum(isinstance(v, keys_at_rest.AtRest) for v in dict.values(items))
+        after = [dynamodb.query(**page), dynamodb.get_item(TableName="jobs", Key={"jobId": {"S": "job-020"}})]
+    finally:
+        moto_patches.persist_to(None)
+        store.close()
+    assert conversation and restored == at_rest == len(list(StateStore(tmp_path).items())) > 30
+    assert _comparable(after, {"ResponseMetadata"}, "jobs") == _comparable(before, {"ResponseMetadata"}, "jobs")
+    assert before[0]["Items"] and "LastEvaluatedKey" in before[0]
