@@ -30,7 +30,6 @@ import base64
 import copy
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -39,7 +38,7 @@ from moto.dynamodb.models import table as table_models
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from sortedcontainers import SortedList
 
-from mediaflow.moto_patches.keys_at_rest import AtRest, marker_for
+from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for
 from mediaflow.state_store import StateStore
 
 _log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
         super().__init__()
         self.table_name: str = table.name
         self.hash_attr: str = table.hash_key_attr
-        self._awake: OrderedDict[DynamoType, None] = OrderedDict()
+        self._awake = AwakeWindow(lambda: AWAKE_ITEMS_PER_TABLE, self._rest, "DynamoDB item")
         self.orders: dict[str, _IndexOrder] = {}
         for index in table.global_indexes:
             hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
@@ -159,7 +158,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
                 raise KeyError(hash_key)
             item = self[hash_key]
             dict.__delitem__(self, hash_key)
-            self._awake.pop(hash_key, None)
+            self._awake.forget(hash_key)
             for order in self.orders.values():
                 order.remove(hash_key)
             return item
@@ -187,7 +186,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
         twin.table_name, twin.hash_attr = self.table_name, self.hash_attr
         twin.orders = copy.deepcopy(self.orders, memo)
         resting = {hash_key for hash_key, value in dict.items(self) if isinstance(value, AtRest)}
-        twin._awake = OrderedDict.fromkeys([*resting, *self._awake])
+        twin._awake = self._awake.copy(twin._rest, first=resting)
         for hash_key in list(dict.keys(self)):
             item = self.peek(hash_key)
             if item is not None:
@@ -247,15 +246,8 @@ class RestingItems(dict):  # type: ignore[type-arg]
             return item
 
     def _touch(self, hash_key: DynamoType) -> None:
-        self._awake[hash_key] = None
-        self._awake.move_to_end(hash_key)
-        if len(self._awake) <= AWAKE_ITEMS_PER_TABLE:
-            return
-        oldest, _ = self._awake.popitem(last=False)
-        try:
-            self._rest(oldest)
-        except Exception:  # the request that touched the table must not fail for it
-            _log.exception("DynamoDB item %s stays in memory: putting it to rest failed", oldest)
+        with LOCK:
+            self._awake.touch(hash_key)
 
     def _rest(self, hash_key: DynamoType) -> None:
         store = _current_store()

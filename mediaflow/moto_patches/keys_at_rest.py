@@ -24,14 +24,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.s3 import models as s3_models
 
 from mediaflow.moto_patches import object_blobs, s3_index
+from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for
 from mediaflow.moto_patches.timestamps import iso_timestamp, naive_utc
 from mediaflow.state_store import StateStore, StoredObject
 from mediaflow.template import ACCOUNT_ID
@@ -49,33 +48,6 @@ AWAKE_KEYS_PER_BUCKET = 1000  # ~2 MB of keys per bucket: every key of a few hun
 _LOCK = threading.RLock()
 
 _current_store: Callable[[], StateStore | None] = lambda: None  # noqa: E731
-
-
-class AtRest:
-    """What a resting key's entry holds: the store to rebuild it from (one marker per store)."""
-
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-
-    def __repr__(self) -> str:
-        return f"<key at rest in {self.store.root}>"
-
-    def __copy__(self) -> AtRest:
-        return self
-
-    def __deepcopy__(self, memo: Any) -> AtRest:
-        return self
-
-
-_markers: weakref.WeakKeyDictionary[StateStore, AtRest] = weakref.WeakKeyDictionary()
-
-
-def marker_for(store: StateStore) -> AtRest:
-    with _LOCK:
-        marker = _markers.get(store)
-        if marker is None:
-            marker = _markers[store] = AtRest(store)
-        return marker
 
 
 # -- A key rebuilt from its row ------------------------------------------------------------
@@ -159,7 +131,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     def __init__(self, bucket_name: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bucket_name = bucket_name
-        self._awake: OrderedDict[str, None] = OrderedDict()
+        self._awake = AwakeWindow(lambda: AWAKE_KEYS_PER_BUCKET, self._rest, "S3 key")
 
     # moto reaches every version list through __sgetitem__ (get, getlist, [], setitem).
     def __sgetitem__(self, key: str) -> list[Any]:
@@ -179,7 +151,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     def _forget(self, name: str) -> None:  # the index's hook for a name gone (pop, del)
         super()._forget(name)
         with _LOCK:
-            self._awake.pop(name, None)
+            self._awake.forget(name)
 
     # moto's iterations copy the names first; one that went since (or whose store closed) is skipped.
     def _iteritems(self) -> Iterator[tuple[str, Any]]:
@@ -210,21 +182,14 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
         with _LOCK:
             current = dict.get(self, name)
             dict.__setitem__(self, name, marker_for(store))
-            self._awake.pop(name, None)
+            self._awake.forget(name)
         self._remember(name)
         for version in current if isinstance(current, list) else ():
             version.dispose()
 
     def _touch(self, name: str) -> None:
         with _LOCK:
-            self._awake[name] = None
-            self._awake.move_to_end(name)
-            while len(self._awake) > AWAKE_KEYS_PER_BUCKET:
-                oldest, _ = self._awake.popitem(last=False)
-                try:
-                    self._rest(oldest)
-                except Exception:  # the request that touched the bucket must not fail for it
-                    _log.exception("S3 key %s stays in memory: putting it to rest failed", oldest)
+            self._awake.touch(name)
 
     def _rest(self, name: str) -> None:
         store = _current_store()

@@ -1770,7 +1770,7 @@ def test_dynamodb_items_rest_in_the_store_and_answer_the_same(tmp_path: Path, mo
     from moto.core.common_models import BaseModel
     from moto.dynamodb.models import table as table_models
 
-    from mediaflow.moto_patches import items_at_rest, keys_at_rest, model_tracking
+    from mediaflow.moto_patches import at_rest, items_at_rest, model_tracking
     from mediaflow.state_store import StateStore
 
     monkeypatch.setattr(BaseModel, "__new__", model_tracking._new)  # as in the engine: weakly tracked
@@ -1845,7 +1845,7 @@ def test_dynamodb_items_rest_in_the_store_and_answer_the_same(tmp_path: Path, mo
 
         def count_resting() -> None:
             items = backend.get_table("resting").items
-            resting.extend(k for k, v in dict.items(items) if isinstance(v, keys_at_rest.AtRest))
+            resting.extend(k for k, v in dict.items(items) if isinstance(v, at_rest.AtRest))
 
         resting_answers = _items_conversation(dynamodb, "resting", count_resting)
         resting_bytes = held_per_item("resting-sizes")
@@ -1913,7 +1913,7 @@ def test_items_restored_after_a_restart_start_at_rest_and_answer_the_same(
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models import table as table_models
 
-    from mediaflow.moto_patches import items_at_rest, keys_at_rest
+    from mediaflow.moto_patches import at_rest, items_at_rest
     from mediaflow.recovery import restore_items
     from mediaflow.state_store import StateStore
 
@@ -1949,7 +1949,7 @@ def test_items_restored_after_a_restart_start_at_rest_and_answer_the_same(
         )
         restored = restore_items(store)
         items = backend.get_table("jobs").items
-        at_rest = sum(isinstance(v, keys_at_rest.AtRest) for v in dict.values(items))
+        at_rest = sum(isinstance(v, at_rest.AtRest) for v in dict.values(items))
         after = [dynamodb.query(**page), dynamodb.get_item(TableName="jobs", Key={"jobId": {"S": "job-020"}})]
     finally:
         moto_patches.persist_to(None)
