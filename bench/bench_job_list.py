@@ -29,8 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from mediaflow import moto_patches  # noqa: E402
+from mediaflow.deploy import create_table_request  # noqa: E402
 from mediaflow.moto_patches import items_at_rest, model_tracking  # noqa: E402
 from mediaflow.state_store import StateStore  # noqa: E402
+from mediaflow.template import bind_template  # noqa: E402
 from mediaflow_shared.contract.record import JobStatus  # noqa: E402
 from mediaflow_shared.contract.settings import Settings  # noqa: E402
 
@@ -68,24 +70,9 @@ def job_record(number: int) -> dict[str, Any]:
 
 
 def create_jobs_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": key, "AttributeType": "S"} for key in ("jobId", "recordType", "startedAt")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByStartedAt",
-                "KeySchema": [
-                    {"AttributeName": "recordType", "KeyType": "HASH"},
-                    {"AttributeName": "startedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """MediaFlow's jobs table as template.yaml defines it (its ByStartedAt index included)."""
+    (jobs,) = bind_template(REPO / "template.yaml").resources_of_type("AWS::DynamoDB::Table")
+    dynamodb.create_table(**create_table_request(jobs, name))
 
 
 def measure(dynamodb: Any, name: str, jobs: int, queries: int) -> tuple[float, float]:

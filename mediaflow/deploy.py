@@ -164,19 +164,8 @@ class Deployer:
             )
 
     def _table(self, resource: ResolvedResource) -> None:
-        props = resource.properties
         name = self.template.physical_ids[resource.logical_id]
-        kwargs: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PROVISIONED"),
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        if kwargs["BillingMode"] == "PROVISIONED":
-            kwargs["ProvisionedThroughput"] = props["ProvisionedThroughput"]
-        self.clients("dynamodb").create_table(**kwargs)
+        self.clients("dynamodb").create_table(**create_table_request(resource, name))
 
     def _topic(self, resource: ResolvedResource) -> None:
         name = self.template.attributes[(resource.logical_id, "TopicName")]
@@ -275,3 +264,19 @@ class Deployer:
                 if setting in event["Properties"]:
                     target[setting] = event["Properties"][setting]
             events.put_targets(Rule=rule_name, Targets=[target])
+
+
+def create_table_request(resource: ResolvedResource, name: str) -> dict[str, Any]:
+    """CreateTable's arguments for the template's AWS::DynamoDB::Table `resource`, named `name`."""
+    props = resource.properties
+    request: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if request["BillingMode"] == "PROVISIONED":
+        request["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    return request

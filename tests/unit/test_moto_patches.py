@@ -1650,27 +1650,19 @@ def _job_record(number: int) -> dict[str, Any]:
     return item
 
 
+def _create_jobs_table(dynamodb: Any, name: str) -> None:
+    from mediaflow.deploy import create_table_request
+    from mediaflow.template import bind_template
+
+    (jobs,) = bind_template(Path(__file__).parents[2] / "template.yaml").resources_of_type("AWS::DynamoDB::Table")
+    dynamodb.create_table(**create_table_request(jobs, name))
+
+
 def _items_conversation(dynamodb: Any, table: str, before_transactions: Any = lambda: None) -> list[Any]:
-    """A jobs table like MediaFlow's (ByStartedAt index), items pushed out of a small awake
-    window by later ones, then every read and write MediaFlow, its page and its users make."""
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("jobId", "recordType", "startedAt")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByStartedAt",
-                "KeySchema": [
-                    {"AttributeName": "recordType", "KeyType": "HASH"},
-                    {"AttributeName": "startedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """MediaFlow's jobs table (as template.yaml defines it: the ByStartedAt index), items pushed
+    out of a small awake window by later ones, then every read and write MediaFlow, its page and
+    its users make."""
+    _create_jobs_table(dynamodb, table)
     answers: list[Any] = []
 
     def key(number: int) -> dict[str, Any]:
@@ -1935,18 +1927,8 @@ def test_items_restored_after_a_restart_start_at_rest_and_answer_the_same(
             "Limit": 6,
         }
         before = [dynamodb.query(**page), dynamodb.get_item(TableName="jobs", Key={"jobId": {"S": "job-020"}})]
-        described = backend.describe_table("jobs")
         backend.tables.pop("jobs")  # the restart: an empty table, as deployed from the template
-        dynamodb.create_table(
-            TableName="jobs",
-            KeySchema=described["Table"]["KeySchema"],
-            AttributeDefinitions=described["Table"]["AttributeDefinitions"],
-            GlobalSecondaryIndexes=[
-                {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
-                for i in described["Table"]["GlobalSecondaryIndexes"]
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _create_jobs_table(dynamodb, "jobs")
         restored = restore_items(store)
         items = backend.get_table("jobs").items
         at_rest = sum(isinstance(v, at_rest.AtRest) for v in dict.values(items))
