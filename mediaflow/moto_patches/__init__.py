@@ -37,6 +37,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.events import models as events_models
 from moto.logs import models as logs_models
 from moto.moto_server import werkzeug_app
@@ -701,14 +702,19 @@ def _item_key(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
 def _persist_item(backend: Any, table_name: str, key: dict[str, Any]) -> None:
     if _store is None:
         return
-    table = backend.get_table(table_name)
     item = backend.get_item(table_name, key)
     if item is None:
         _store.delete_item(table_name, key)
     else:
         _store.put_item(table_name, key, item.to_json()["Attributes"])
-        if isinstance(table.items, items_at_rest.RestingItems):
-            table.items.reindex(item.hash_key)  # an UpdateItem changes the item in place
+
+
+def _reindex_updated(backend: Any, table_name: str, key: dict[str, Any]) -> None:
+    """An UpdateItem changes the item in place, behind its table's back: its place in the
+    table's index orders (items_at_rest) follows, store or none (a put re-places it itself)."""
+    table = backend.get_table(table_name)
+    if isinstance(table.items, items_at_rest.RestingItems):
+        table.items.reindex(DynamoType(key[table.hash_key_attr]))
 
 
 # Each write and its write-through hold the items' lock: an item is never put to rest between
@@ -725,6 +731,7 @@ def _persisted_put_item(self: Any, table_name: str, item_attrs: dict[str, Any], 
 def _persisted_update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
     with items_at_rest.LOCK:
         result = original_update_item(self, table_name, key, *args, **kwargs)
+        _reindex_updated(self, table_name, key)
         _persist_item(self, table_name, key)
     return result
 
@@ -747,6 +754,8 @@ def _persisted_transact_write_items(self: Any, transact_items: list[dict[str, An
                 continue
             table_name = details["TableName"]
             key = details.get("Key") or _item_key(self.get_table(table_name), details["Item"])
+            if operation == "Update":
+                _reindex_updated(self, table_name, key)
             _persist_item(self, table_name, key)
     return result
 

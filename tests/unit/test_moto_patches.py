@@ -1830,6 +1830,8 @@ def test_dynamodb_items_rest_in_the_store_and_answer_the_same(tmp_path: Path, mo
     for name, method in patched.items():
         monkeypatch.setattr(table_models.Table, name, method)
     monkeypatch.setattr(items_at_rest, "AWAKE_ITEMS_PER_TABLE", 3)
+    # No store: nothing rests, but the index orders still answer the page's Query.
+    assert _items_conversation(dynamodb, "no-store") == shipped_answers
     store = StateStore(tmp_path)
     moto_patches.persist_to(store)
     try:
