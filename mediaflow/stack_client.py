@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from mediaflow.template import REGION, Template
 from mediaflow_shared.contract.job import job_from_event, reprocess_event
@@ -79,19 +81,37 @@ class StackClient:
     def executions_for(self, key: str, etag: str | None = None) -> list[dict[str, Any]]:
         """Executions whose input event names this object, oldest first.
 
-        Each execution is described once to learn its object (an input never changes); a poll
-        after that is one ListExecutions plus a DescribeExecution per match, however many
-        executions a long-lived state dir holds."""
+        Each execution is described once to learn its object (an input never changes). With an
+        ETag that the object still has, ListExecutions is read newest first only down to the
+        object's upload: no execution for it started before, so a poll costs the executions
+        since, not every one a long-lived state dir holds."""
         sfn = self.client("stepfunctions")
+        uploaded = self._uploaded_at(key, etag) if etag is not None else None
         found = []
         paginator = sfn.get_paginator("list_executions")
-        for page in paginator.paginate(stateMachineArn=self.state_machine_arn):
-            for execution in page["executions"]:
+        # Down to the upload, the newest few pages are all there is to read: small pages then.
+        pages = {"PaginationConfig": {"PageSize": 20}} if uploaded is not None else {}
+        for page in paginator.paginate(stateMachineArn=self.state_machine_arn, **pages):
+            for execution in page["executions"]:  # newest first
+                if uploaded is not None and execution["startDate"] < uploaded:
+                    return sorted(found, key=lambda e: e["startDate"])
                 arn = execution["executionArn"]
                 job = self._job_by_execution.get(arn) or self._job_of(sfn.describe_execution(executionArn=arn))
                 if job["key"] == key and (etag is None or job["etag"] == etag):
                     found.append(sfn.describe_execution(executionArn=arn))
         return sorted(found, key=lambda e: e["startDate"])
+
+    def _uploaded_at(self, key: str, etag: str) -> datetime | None:
+        """When the object with `etag` was written, to the second (the Last-Modified header
+        drops the fraction: never later than the write), or None if the key now holds other
+        bytes or nothing."""
+        try:
+            head = self.client("s3").head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return None
+        if head["ETag"].strip('"') != etag:
+            return None
+        return head["LastModified"]
 
     def wait_for_execution(
         self,

@@ -890,7 +890,11 @@ def run_again(
         _run_redrives_from_their_state()
         _redrives[execution_arn] = Redrive(state, state_input, events, iso_timestamp(start_date), count)
     execution = backend.start_execution(state_machine_arn, name=name, execution_input=execution_input)
-    execution.start_date = start_date
+    executions = backend.describe_state_machine(state_machine_arn).executions
+    if isinstance(executions, execution_index.ExecutionList):  # its place in ListExecutions' order too
+        executions.set_start_date(execution, start_date)
+    else:
+        execution.start_date = start_date
     if count:  # what DescribeExecution reports, without reading the history at every poll
         execution.redrive_count, execution.redrive_date = count, datetime.now(UTC)
     return state

@@ -71,3 +71,39 @@ def test_a_folder_marker_is_ignored_without_a_job_or_an_email(stack: LocalStack)
 def test_an_empty_file_is_still_a_failed_job_not_a_folder(stack: LocalStack) -> None:
     run = run_upload(stack, b"", "uploads/empty.jpg")
     assert run.status == "FAILED" and run.job["error"] == "EmptyMedia"
+
+
+def test_following_an_upload_reads_the_executions_since_it_not_every_one(
+    stack: LocalStack, samples: dict[str, Path]
+) -> None:
+    """The bug: finding an upload's execution (`mediaflow process`, every poll until it starts)
+    described every execution the state dir held once, and listed them all at every poll, so a
+    runtime left up for a week made each new job slower to follow. With the upload's ETag the
+    client reads ListExecutions newest first down to the upload only."""
+    from mediaflow.stack_client import StackClient
+
+    photo = samples["coffee.jpg"].read_bytes()
+    for number in range(3):  # executions before the one followed
+        older = run_upload(stack, photo + f"older {number}".encode(), f"uploads/older-{number}.jpg")
+        assert older.status == "SUCCEEDED"
+    time.sleep(1.1)  # the upload's Last-Modified (whole seconds) after the older ones' starts
+    key = "uploads/followed.jpg"
+    followed = run_upload(stack, photo + b"followed", key)
+    etag = json.loads(followed.execution["input"])["detail"]["object"]["etag"]
+
+    def described_by_a_new_client(*args: str | None) -> tuple[list[str], int]:
+        client = StackClient(stack.template, stack.endpoint)
+        calls: list[str] = []
+        client.client("stepfunctions").meta.events.register(
+            "before-call.sfn.DescribeExecution", lambda **_: calls.append("describe")
+        )
+        found = client.executions_for(*args)  # type: ignore[arg-type]
+        return [execution["executionArn"] for execution in found], len(calls)
+
+    everything = stack.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arn)
+    assert len(everything["executions"]) >= 4
+    found, described = described_by_a_new_client(key, etag)
+    assert found == [followed.execution["executionArn"]]
+    assert described == 2, "its own execution: once to learn its object, once for the answer"
+    found_by_key, described_by_key = described_by_a_new_client(key, None)  # no ETag: every execution
+    assert found_by_key == found and described_by_key >= len(everything["executions"]) + 1

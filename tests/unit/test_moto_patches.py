@@ -786,6 +786,117 @@ def test_an_execution_is_found_by_arn_and_name_without_walking_every_execution(m
     assert [sfn.describe_execution(executionArn=execution)["status"] for execution in started[:1]] == ["SUCCEEDED"]
 
 
+@mock_aws(config=SFN_CONFIG)
+def test_list_executions_reads_a_page_from_the_newest_without_sorting_every_execution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bug: ListExecutions sorted every execution of the state machine by start date at every
+    call (and walked the sorted list to a token's place), so the page's and `process`'s polls
+    cost more with every job ever run. The fix reads the page from the list's start order: the
+    same pages, tokens and refusals, including after a redrive (which keeps the original start
+    date), without walking every execution."""
+    from moto.stepfunctions import models as sfn_models
+    from moto.stepfunctions.responses import get_backend
+
+    from mediaflow.moto_patches import execution_index
+
+    walks: list[int] = []
+
+    class WalkedExecutions(execution_index.ExecutionList):
+        def __iter__(self) -> Any:
+            walks.append(len(self))
+            return super().__iter__()
+
+    def walked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        execution_index.original_instance_init(self, *args, **kwargs)
+        self.executions = WalkedExecutions(self.executions)
+
+    monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", walked_init)
+    monkeypatch.setattr(
+        sfn_responses.StepFunctionResponse, "redrive_execution", moto_patches._redrive_execution_response, raising=False
+    )
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    states = {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.kind", "StringEquals": "fail", "Next": "Broken"},
+                {"Variable": "$.kind", "StringEquals": "wait", "Next": "Slow"},
+            ],
+            "Default": "Done",
+        },
+        "Broken": {"Type": "Fail", "Error": "Broken"},
+        "Slow": {"Type": "Wait", "Seconds": 600, "End": True},
+        "Done": {"Type": "Pass", "End": True},
+    }
+    arn = _state_machine(sfn, states, "Route")
+    kinds = ["ok", "fail", "wait", "ok", "ok"] * 5
+    started = [
+        sfn.start_execution(stateMachineArn=arn, name=f"job-{n}", input=json.dumps({"kind": kind}))["executionArn"]
+        for n, kind in enumerate(kinds)
+    ]
+    for execution, kind in zip(started, kinds, strict=True):
+        if kind != "wait":
+            _wait(sfn, execution)
+
+    def every_page(**query: Any) -> list[Any]:
+        pages, token = [], None
+        while True:
+            page = sfn.list_executions(stateMachineArn=arn, **query, **({"nextToken": token} if token else {}))
+            page.pop("ResponseMetadata")
+            pages.append(page)
+            token = page.get("nextToken")
+            if not token:
+                return pages
+
+    def conversation() -> tuple[list[Any], int]:
+        walks.clear()
+        answers: list[Any] = []
+        for size in (0, 1, 7, 100):
+            for status in (None, "RUNNING", "SUCCEEDED", "FAILED", "ABORTED"):
+                query = {"maxResults": size} if size else {}
+                answers.append(every_page(**query, **({"statusFilter": status} if status else {})))
+        first = sfn.list_executions(stateMachineArn=arn, maxResults=3)
+        for refused in (
+            {"nextToken": "not-a-token"},
+            {"nextToken": first["nextToken"], "statusFilter": "FAILED"},  # a token from another query
+        ):
+            with pytest.raises(ClientError) as error:
+                sfn.list_executions(stateMachineArn=arn, **refused)
+            answers.append(error.value.response["Error"]["Code"])
+        return answers, len(walks)
+
+    def listing(list_executions: Any) -> None:
+        monkeypatch.setattr(sfn_models.StepFunctionBackend, "list_executions", list_executions)
+
+    listing(execution_index.original_list_executions)
+    shipped, walked_shipped = conversation()
+    listing(execution_index._list_executions)
+    ordered, walked_ordered = conversation()
+    assert ordered == shipped
+    newest_first = [e["executionArn"] for e in shipped[0][0]["executions"]]
+    assert newest_first == started[::-1] and len(shipped[0]) == 1, "one page of 25, newest first"
+    assert [len(page["executions"]) for page in shipped[10]] == [7, 7, 7, 4]
+    assert shipped[-2:] == ["InvalidToken", "InvalidToken"]
+    assert walked_shipped >= 20 * 2, "the bug: every call walked (and sorted) every execution"
+    assert walked_ordered == 0
+    listed = get_backend(ACCOUNT_ID, REGION).describe_state_machine(arn).executions
+    assert len(listed.unfinished) == kinds.count("wait") == 5, "a RUNNING poll walks the running ones only"
+
+    # A redrive takes the execution out of the list and puts it back with its original start date.
+    redriven = started[1]
+    sfn.redrive_execution(executionArn=redriven)
+    _wait(sfn, redriven)
+    listing(execution_index.original_list_executions)
+    shipped_after, _ = conversation()
+    listing(execution_index._list_executions)
+    ordered_after, _ = conversation()
+    assert ordered_after == shipped_after
+    assert [e["executionArn"] for e in ordered_after[0][0]["executions"]] == started[::-1], "its place kept"
+    for execution in started[2::5]:
+        sfn.stop_execution(executionArn=execution)
+
+
 def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
