@@ -31,9 +31,10 @@ sys.path.insert(0, str(REPO))
 from mediaflow import moto_patches  # noqa: E402
 from mediaflow.moto_patches import execution_index  # noqa: E402
 from mediaflow.template import ACCOUNT_ID, REGION  # noqa: E402
+from mediaflow_shared.contract.record import EXECUTION_RUNNING  # noqa: E402
 
 DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
-QUERIES = {"page of 100": {}, "RUNNING poll, 1 item": {"statusFilter": "RUNNING", "maxResults": 1}}
+QUERIES = {"page of 100": {}, "RUNNING poll, 1 item": {"statusFilter": EXECUTION_RUNNING, "maxResults": 1}}
 
 
 def cpu_ms_per_call(sfn: Any, arn: str, query: dict[str, Any], calls: int) -> float:
@@ -56,7 +57,7 @@ def measure(executions: int, calls: int) -> dict[str, tuple[float, float]]:
         for number in range(executions):
             backend.start_execution(arn, name=f"job-{number:06d}", execution_input="{}")
         deadline = time.monotonic() + 300
-        while backend.list_executions(arn, status_filter="RUNNING")[0] and time.monotonic() < deadline:
+        while backend.list_executions(arn, status_filter=EXECUTION_RUNNING)[0] and time.monotonic() < deadline:
             time.sleep(0.5)
         results = {}
         for label, query in QUERIES.items():

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS executions (
     arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, input TEXT NOT NULL,
     start_date TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'RUNNING', stop_date TEXT, output TEXT,
     error TEXT, cause TEXT);
+-- ListExecutions (newest first) and StartExecution's name check for executions at rest.
+CREATE INDEX IF NOT EXISTS executions_by_start ON executions (state_machine_arn, start_date);
+CREATE INDEX IF NOT EXISTS executions_by_name ON executions (state_machine_arn, name);
 CREATE TABLE IF NOT EXISTS events (
     arn TEXT NOT NULL, id INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (arn, id));
 CREATE TABLE IF NOT EXISTS log_events (
@@ -111,6 +114,20 @@ class StoredExecution:
     output: str | None
     error: str | None
     cause: str | None
+
+
+@dataclass(frozen=True)
+class ListedExecution:
+    """What ListExecutions shows of an execution."""
+
+    arn: str
+    name: str
+    start_date: str
+    status: str
+    stop_date: str | None
+
+
+_EXECUTION_COLUMNS = "arn, state_machine_arn, name, input, start_date, status, stop_date, output, error, cause"
 
 
 class StateStore:
@@ -356,13 +373,45 @@ class StateStore:
             arn,
         )
 
+    def execution(self, arn: str) -> StoredExecution | None:
+        rows = self._rows(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", arn)
+        return StoredExecution(*rows[0]) if rows else None
+
+    def execution_named(self, state_machine_arn: str, name: str) -> StoredExecution | None:
+        rows = self._rows(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ? AND name = ?",
+            state_machine_arn,
+            name,
+        )
+        return StoredExecution(*rows[0]) if rows else None
+
+    def execution_page(
+        self, state_machine_arn: str, status: str | None, from_arn: str | None, limit: int
+    ) -> list[ListedExecution] | None:
+        """Up to `limit` executions of the state machine, newest first (equal start dates in the
+        order they were recorded), from `from_arn`'s on (itself included): None if it has no row."""
+        where, params = ["state_machine_arn = ?"], [state_machine_arn]
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if from_arn is not None:
+            place = self._rows("SELECT start_date, rowid FROM executions WHERE arn = ?", from_arn)
+            if not place:
+                return None
+            where.append("(start_date < ? OR (start_date = ? AND rowid >= ?))")
+            params += [place[0][0], place[0][0], place[0][1]]
+        rows = self._rows(
+            "SELECT arn, name, start_date, status, stop_date FROM executions "
+            f"WHERE {' AND '.join(where)} ORDER BY start_date DESC, rowid LIMIT ?",
+            *params,
+            limit,
+        )
+        return [ListedExecution(*row) for row in rows]
+
     def executions(self) -> list[StoredExecution]:
         return [
             StoredExecution(*row)
-            for row in self._rows(
-                "SELECT arn, state_machine_arn, name, input, start_date, status, stop_date, output, error, cause "
-                "FROM executions ORDER BY start_date"
-            )
+            for row in self._rows(f"SELECT {_EXECUTION_COLUMNS} FROM executions ORDER BY start_date")
         ]
 
     def events(self, arn: str) -> list[dict[str, Any]]:

@@ -822,6 +822,14 @@ def _persisted_terminated(self: Any) -> None:
     execution.state_machine = _shared_snapshot(execution.state_machine)
     if recorded:  # not a Map's child, whose input and output were never stored
         put_to_rest(execution, store)
+        executions = _backend_of(arn)._get_state_machine_for_execution(arn).executions
+        if isinstance(executions, execution_index.ExecutionList):  # all of it, once not among the recent
+            executions.offer_to_rest(execution, store)
+
+
+def _backend_of(arn: str) -> Any:
+    parsed = parse_arn(arn)
+    return sfn_parser_models.stepfunctions_parser_backends[parsed.account][parsed.region]
 
 
 def persist_to(store: StateStore | None) -> StateStore | None:
@@ -847,6 +855,7 @@ def persist_to(store: StateStore | None) -> StateStore | None:
         log_events.keep_log_events_in(lambda: _store)
         keys_at_rest.keep_keys_in(lambda: _store)
         items_at_rest.keep_items_in(lambda: _store)
+        execution_index.rebuild, execution_index.current_store = _rebuilt_execution, lambda: _store
     _run_redrives_from_their_state()
     return previous
 
@@ -1018,11 +1027,19 @@ class _StoredHistory:
 
 def restore_execution(stored: StoredExecution, store: StateStore) -> None:
     """Put a finished execution back, as DescribeExecution, ListExecutions and
-    GetExecutionHistory showed it before the restart; its history, input and output are read
-    from `store` when asked."""
+    GetExecutionHistory showed it before the restart: at rest (execution_index.py), rebuilt from
+    its row when asked for; its history, input and output are read from `store` when asked."""
+    state_machine = _backend_of(stored.state_machine_arn).describe_state_machine(stored.state_machine_arn)
+    if isinstance(state_machine.executions, execution_index.ExecutionList):
+        state_machine.executions.lay_to_rest(store)
+    else:
+        state_machine.executions.append(_rebuilt_execution(stored, store))
+
+
+def _rebuilt_execution(stored: StoredExecution, store: StateStore) -> Any:
+    """A finished execution from its row; its history, input and output read from `store`."""
     arn = parse_arn(stored.state_machine_arn)
-    backend = sfn_parser_models.stepfunctions_parser_backends[arn.account][arn.region]
-    state_machine = backend.describe_state_machine(stored.state_machine_arn)
+    state_machine = _backend_of(stored.state_machine_arn).describe_state_machine(stored.state_machine_arn)
     execution = sfn_execution.Execution(
         name=stored.name,
         sm_type=state_machine.sm_type,
@@ -1042,7 +1059,7 @@ def restore_execution(stored: StoredExecution, store: StateStore) -> None:
     put_to_rest(execution, store)
     execution.exec_worker = _StoredHistory(store, stored.arn)
     execution.redrive_count = None  # unknown until DescribeExecution asks (api.redrive_fields)
-    state_machine.executions.append(execution)
+    return execution
 
 
 # -- Step Functions: parse a definition once, not at every execution ---------------------------

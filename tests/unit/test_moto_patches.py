@@ -897,6 +897,112 @@ def test_list_executions_reads_a_page_from_the_newest_without_sorting_every_exec
         sfn.stop_execution(executionArn=execution)
 
 
+@mock_aws(config=SFN_CONFIG)
+def test_finished_executions_rest_in_the_store_and_answer_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: moto keeps every execution it ever ran in memory (an Execution, its indexes and
+    references, ~1.5 KB each) for as long as the runtime runs. With a store, a state machine keeps
+    its last few finished executions and the running ones; the others are their row, rebuilt
+    when asked for by ARN or name, and listed from the store: the same answers."""
+    from moto.stepfunctions import models as sfn_models
+    from moto.stepfunctions.parser import models as parser_models
+
+    from mediaflow.moto_patches import execution_index
+    from mediaflow.state_store import StateStore
+
+    for name in ("describe_execution", "list_executions", "stop_execution", "describe_state_machine_for_execution"):
+        monkeypatch.setattr(sfn_models.StepFunctionBackend, name, getattr(execution_index, f"_{name}"))
+    monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", execution_index._instance_init)
+    monkeypatch.setattr(
+        sfn_models.StateMachine, "_handle_name_input_idempotency", execution_index._handle_name_input_idempotency
+    )
+    monkeypatch.setattr(
+        sfn_responses.StepFunctionResponse, "redrive_execution", moto_patches._redrive_execution_response, raising=False
+    )
+    monkeypatch.setattr(execution_index, "AWAKE_EXECUTIONS", 4)
+    moto_patches.context_start_time_as_string()  # tags each execution's event manager with its ARN
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    states = {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.kind", "StringEquals": "fail", "Next": "Broken"},
+                {"Variable": "$.kind", "StringEquals": "wait", "Next": "Slow"},
+            ],
+            "Default": "Done",
+        },
+        "Broken": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
+        "Slow": {"Type": "Wait", "Seconds": 600, "End": True},
+        "Done": {"Type": "Pass", "Parameters": {"done.$": "$.kind"}, "End": True},
+    }
+    arn = _state_machine(sfn, states, "Route")
+    backend = parser_models.stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    kinds = ["ok", "fail", "ok", "wait", "ok"] * 4
+    moto_patches.persist_to(StateStore(tmp_path))
+    try:
+        started = [
+            sfn.start_execution(stateMachineArn=arn, name=f"job-{n}", input=json.dumps({"kind": kind}))["executionArn"]
+            for n, kind in enumerate(kinds)
+        ]
+        described = {e: _wait(sfn, e) for e, kind in zip(started, kinds, strict=True) if kind != "wait"}
+        histories = {e: sfn.get_execution_history(executionArn=e)["events"] for e in described}
+        in_memory = backend.describe_state_machine(arn).executions
+        assert len(in_memory) == 4 + kinds.count("wait"), "the last finished ones and the running ones"
+
+        def to_ms(answer: dict[str, Any]) -> dict[str, Any]:
+            dates = ("startDate", "stopDate", "timestamp")
+            shown = {
+                k: v.replace(microsecond=v.microsecond // 1000 * 1000) if k in dates else v for k, v in answer.items()
+            }
+            shown.pop("ResponseMetadata", None)
+            return shown
+
+        for execution, before in described.items():  # rebuilt from the store: the same answers
+            assert to_ms(sfn.describe_execution(executionArn=execution)) == to_ms(before)
+            after = sfn.get_execution_history(executionArn=execution)["events"]
+            assert [to_ms(event) for event in after] == [to_ms(event) for event in histories[execution]]
+        assert len(in_memory) == 4 + kinds.count("wait"), "woken ones rest again"
+
+        def listed(**query: Any) -> list[tuple[str, str]]:
+            found, token = [], None
+            while True:
+                page = sfn.list_executions(stateMachineArn=arn, **query, **({"nextToken": token} if token else {}))
+                found += [(e["executionArn"], e["status"]) for e in page["executions"]]
+                assert len(page["executions"]) <= query.get("maxResults", 100)
+                token = page.get("nextToken")
+                if not token:
+                    return found
+
+        status = {"ok": "SUCCEEDED", "fail": "FAILED", "wait": "RUNNING"}
+        newest_first = [(e, status[kind]) for e, kind in zip(started[::-1], kinds[::-1], strict=True)]
+        for size in (100, 3, 1):
+            assert listed(maxResults=size) == newest_first
+            for wanted in ("RUNNING", "SUCCEEDED", "FAILED", "ABORTED"):
+                assert listed(maxResults=size, statusFilter=wanted) == [e for e in newest_first if e[1] == wanted]
+        with pytest.raises(ClientError, match="InvalidToken"):
+            sfn.list_executions(stateMachineArn=arn, nextToken="not-a-token")
+
+        resting_ok, resting_failed = started[0], started[1]  # long out of the window
+        assert resting_ok not in {e.execution_arn for e in in_memory}
+        again = sfn.start_execution(stateMachineArn=arn, name="job-0", input=json.dumps({"kind": "other"}))
+        pytest.fail(f"a name at rest was taken again: {again}")
+    except ClientError as taken:
+        assert taken.response["Error"]["Code"] == "ExecutionAlreadyExists"
+        sfn.redrive_execution(executionArn=resting_failed)
+        redriven = _wait(sfn, resting_failed)
+        events = [event["type"] for event in sfn.get_execution_history(executionArn=resting_failed)["events"]]
+        assert redriven["status"] == "FAILED" and events.count("ExecutionRedriven") == 1
+        assert to_ms(redriven)["startDate"] == to_ms(described[resting_failed])["startDate"]
+        assert listed(maxResults=3) == newest_first, "its place kept"
+        machine = sfn.describe_state_machine_for_execution(executionArn=started[2])
+        assert machine["stateMachineArn"] == arn
+    finally:
+        for execution in started[3::5]:
+            sfn.stop_execution(executionArn=execution)
+        moto_patches.persist_to(None)
+
+
 def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
