@@ -855,7 +855,7 @@ def persist_to(store: StateStore | None) -> StateStore | None:
         log_events.keep_log_events_in(lambda: _store)
         keys_at_rest.keep_keys_in(lambda: _store)
         items_at_rest.keep_items_in(lambda: _store)
-        execution_index.rebuild, execution_index.current_store = _rebuilt_execution, lambda: _store
+        execution_index.current_store = lambda: _store
     _run_redrives_from_their_state()
     return previous
 
@@ -1060,6 +1060,9 @@ def _rebuilt_execution(stored: StoredExecution, store: StateStore) -> Any:
     execution.exec_worker = _StoredHistory(store, stored.arn)
     execution.redrive_count = None  # unknown until DescribeExecution asks (api.redrive_fields)
     return execution
+
+
+execution_index.rebuild = _rebuilt_execution  # how a state machine's list wakes one of its executions at rest
 
 
 # -- Step Functions: parse a definition once, not at every execution ---------------------------
