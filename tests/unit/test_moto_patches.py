@@ -730,12 +730,8 @@ def test_redrive_execution_runs_a_failed_execution_again_from_the_failed_state(m
         sfn.redrive_execution(executionArn=succeeded["executionArn"])
 
 
-@mock_aws(config=SFN_CONFIG)
-def test_an_execution_is_found_by_arn_and_name_without_walking_every_execution(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bug: moto walks a state machine's whole list of executions to describe one (and to
-    read its history) and to check a new execution's name, so every job costs more than the
-    one before it. The fix keeps the list indexed by ARN and name: the same answers and errors,
-    and no walk except where moto's own code must decide (an ARN or name it does not hold)."""
+def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """State machines created from now on count each walk of their whole list of executions."""
     from moto.stepfunctions import models as sfn_models
 
     from mediaflow.moto_patches import execution_index
@@ -752,6 +748,39 @@ def test_an_execution_is_found_by_arn_and_name_without_walking_every_execution(m
         self.executions = WalkedExecutions(self.executions)
 
     monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", walked_init)
+    return walks
+
+
+def _routing_machine(sfn: Any) -> str:
+    """A state machine whose input's `kind` decides: "fail" fails, "wait" runs for 10 minutes,
+    anything else succeeds."""
+    states = {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.kind", "StringEquals": "fail", "Next": "Broken"},
+                {"Variable": "$.kind", "StringEquals": "wait", "Next": "Slow"},
+            ],
+            "Default": "Done",
+        },
+        "Broken": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
+        "Slow": {"Type": "Wait", "Seconds": 600, "End": True},
+        "Done": {"Type": "Pass", "Parameters": {"done.$": "$.kind"}, "End": True},
+    }
+    return _state_machine(sfn, states, "Route")
+
+
+@mock_aws(config=SFN_CONFIG)
+def test_an_execution_is_found_by_arn_and_name_without_walking_every_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto walks a state machine's whole list of executions to describe one (and to
+    read its history) and to check a new execution's name, so every job costs more than the
+    one before it. The fix keeps the list indexed by ARN and name: the same answers and errors,
+    and no walk except where moto's own code must decide (an ARN or name it does not hold)."""
+    from moto.stepfunctions import models as sfn_models
+
+    from mediaflow.moto_patches import execution_index
+
+    walks = _count_walks(monkeypatch)
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = _state_machine(sfn, {"P": {"Type": "Pass", "End": True}}, "P")
     started = [sfn.start_execution(stateMachineArn=arn, name=f"job-{n}", input="{}")["executionArn"] for n in range(30)]
@@ -800,36 +829,12 @@ def test_list_executions_reads_a_page_from_the_newest_without_sorting_every_exec
 
     from mediaflow.moto_patches import execution_index
 
-    walks: list[int] = []
-
-    class WalkedExecutions(execution_index.ExecutionList):
-        def __iter__(self) -> Any:
-            walks.append(len(self))
-            return super().__iter__()
-
-    def walked_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        execution_index.original_instance_init(self, *args, **kwargs)
-        self.executions = WalkedExecutions(self.executions)
-
-    monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", walked_init)
+    walks = _count_walks(monkeypatch)
     monkeypatch.setattr(
         sfn_responses.StepFunctionResponse, "redrive_execution", moto_patches._redrive_execution_response, raising=False
     )
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    states = {
-        "Route": {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.kind", "StringEquals": "fail", "Next": "Broken"},
-                {"Variable": "$.kind", "StringEquals": "wait", "Next": "Slow"},
-            ],
-            "Default": "Done",
-        },
-        "Broken": {"Type": "Fail", "Error": "Broken"},
-        "Slow": {"Type": "Wait", "Seconds": 600, "End": True},
-        "Done": {"Type": "Pass", "End": True},
-    }
-    arn = _state_machine(sfn, states, "Route")
+    arn = _routing_machine(sfn)
     kinds = ["ok", "fail", "wait", "ok", "ok"] * 5
     started = [
         sfn.start_execution(stateMachineArn=arn, name=f"job-{n}", input=json.dumps({"kind": kind}))["executionArn"]
@@ -923,20 +928,7 @@ def test_finished_executions_rest_in_the_store_and_answer_the_same(
     monkeypatch.setattr(execution_index, "AWAKE_EXECUTIONS", 4)
     moto_patches.context_start_time_as_string()  # tags each execution's event manager with its ARN
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    states = {
-        "Route": {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.kind", "StringEquals": "fail", "Next": "Broken"},
-                {"Variable": "$.kind", "StringEquals": "wait", "Next": "Slow"},
-            ],
-            "Default": "Done",
-        },
-        "Broken": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
-        "Slow": {"Type": "Wait", "Seconds": 600, "End": True},
-        "Done": {"Type": "Pass", "Parameters": {"done.$": "$.kind"}, "End": True},
-    }
-    arn = _state_machine(sfn, states, "Route")
+    arn = _routing_machine(sfn)
     backend = parser_models.stepfunctions_parser_backends[ACCOUNT_ID][REGION]
     kinds = ["ok", "fail", "ok", "wait", "ok"] * 4
     moto_patches.persist_to(StateStore(tmp_path))
