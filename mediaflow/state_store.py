@@ -409,10 +409,11 @@ class StateStore:
         return [ListedExecution(*row) for row in rows]
 
     def executions(self) -> list[StoredExecution]:
-        return [
-            StoredExecution(*row)
-            for row in self._rows(f"SELECT {_EXECUTION_COLUMNS} FROM executions ORDER BY start_date")
-        ]
+        """Every execution, oldest first, without its output (a job's results, ~12 KB each: what a
+        restart reads, it reads back only when asked, `execution_data`)."""
+        without_output = "arn, state_machine_arn, name, input, start_date, status, stop_date, NULL, error, cause"
+        rows = self._rows(f"SELECT {without_output} FROM executions ORDER BY start_date")
+        return [StoredExecution(*row) for row in rows]
 
     def events(self, arn: str) -> list[dict[str, Any]]:
         return self.events_window(arn, 0, -1, newest_first=False)  # LIMIT -1: all of them

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mediaflow.state_store import BLOB_IN_USE, FORMAT_VERSION, IncompatibleStateDir, StateStore
+from mediaflow.state_store import BLOB_IN_USE, FORMAT_VERSION, IncompatibleStateDir, ListedExecution, StateStore
 
 
 def test_objects_items_and_executions_survive_reopening_from_another_place(tmp_path: Path) -> None:
@@ -158,3 +158,31 @@ def test_whether_a_blob_is_in_use_is_read_from_an_index_not_every_object(tmp_pat
     reopened.delete_object("b", "k0")  # its blob goes, the others' stay
     assert sorted(p.read_bytes() for p in reopened.blobs.iterdir()) == [b"1", b"2"]
     reopened.close()
+
+
+def test_executions_are_found_by_arn_name_and_page_newest_first_without_their_outputs(tmp_path: Path) -> None:
+    """What ListExecutions and the lookups of executions at rest read: a page newest first (equal
+    start dates in the order recorded) from a token's execution on, filtered by status; and a
+    restart's list of every execution, which leaves each output (a job's results) in the store."""
+    store = StateStore(tmp_path)
+    starts = ["2026-12-02T10:00:00.000Z", "2026-12-02T10:00:01.000Z", "2026-12-02T10:00:01.000Z"]
+    for number, start in enumerate(starts):
+        store.start_execution(f"arn:e{number}", "arn:sm", f"e{number}", "{}", start)
+    store.start_execution("arn:other", "arn:sm2", "e0", "{}", "2026-12-02T11:00:00.000Z")
+    store.finish_execution("arn:e0", "SUCCEEDED", "2026-12-02T10:00:02.000Z", '{"big": "results"}', None, None)
+
+    def arns(page: list[ListedExecution] | None) -> list[str] | None:
+        return None if page is None else [listed.arn for listed in page]
+
+    assert arns(store.execution_page("arn:sm", None, None, 10)) == ["arn:e1", "arn:e2", "arn:e0"]
+    assert arns(store.execution_page("arn:sm", None, "arn:e2", 10)) == ["arn:e2", "arn:e0"]
+    assert arns(store.execution_page("arn:sm", "RUNNING", None, 1)) == ["arn:e1"]
+    assert arns(store.execution_page("arn:sm", "SUCCEEDED", None, 10)) == ["arn:e0"]
+    assert store.execution_page("arn:sm", None, "arn:missing", 10) is None
+    (first,) = store.execution_page("arn:sm", "SUCCEEDED", None, 10) or []
+    assert (first.name, first.status, first.stop_date) == ("e0", "SUCCEEDED", "2026-12-02T10:00:02.000Z")
+    named = store.execution_named("arn:sm2", "e0")
+    assert named is not None and named.arn == "arn:other"
+    assert store.execution("arn:nothing") is None and store.execution_named("arn:sm", "nothing") is None
+    assert [execution.output for execution in store.executions()] == [None] * 4
+    assert store.execution_data("arn:e0") == ("{}", '{"big": "results"}')
