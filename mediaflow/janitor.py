@@ -7,16 +7,20 @@ as its record says it finished, unless told to keep them (`--keep-work-files`) f
 The janitor looks at every job record once, when it starts (jobs that finished before a
 restart), and after that only at the records written since its last round: the state store
 tells it of each write (`job_changed`). A runtime left up for a week does not scan its whole
-jobs table every second.
+jobs table every second, nor remember every job it ever cleaned: the last `REMEMBERED` (a
+record written again long after is cleaned again, which finds nothing left to expire).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from mediaflow.periodic import Periodic
 from mediaflow_shared.contract.record import FINISHED_JOB_STATUSES, JobRecord
+
+REMEMBERED = 1000  # cleaned jobs remembered: far more than a burst of writes of the same records
 
 
 class WorkFileJanitor:
@@ -25,7 +29,8 @@ class WorkFileJanitor:
     ) -> None:
         self.jobs = jobs
         self.expire_work_files = expire_work_files
-        self._cleaned: set[tuple[str, str | None]] = set()  # (job id, updatedAt): a retried job is new
+        # (job id, updatedAt), oldest first: a retried job is new.
+        self._cleaned: OrderedDict[tuple[str, str | None], None] = OrderedDict()
         self._changed: list[JobRecord] | None = None  # None: not caught up with the table yet
         self._lock = threading.Lock()
         self._rounds = Periodic("work-file-janitor", interval, self.sweep)
@@ -53,6 +58,8 @@ class WorkFileJanitor:
             job_id = job["jobId"]
             if job.get("status") in FINISHED_JOB_STATUSES and (job_id, job.get("updatedAt")) not in self._cleaned:
                 self.expire_work_files(job_id)
-                self._cleaned.add((job_id, job.get("updatedAt")))
+                self._cleaned[(job_id, job.get("updatedAt"))] = None
+                if len(self._cleaned) > REMEMBERED:
+                    self._cleaned.popitem(last=False)
                 cleaned.append(job_id)
         return cleaned

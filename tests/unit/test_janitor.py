@@ -34,3 +34,23 @@ def test_first_round_reads_the_table_then_only_the_records_written() -> None:
     assert janitor.sweep() == ["running"]
     assert scans == [1], "the table is read once, at the first round"
     assert discarded == ["done-before", "running", "running"]
+
+
+def test_it_remembers_the_jobs_it_cleaned_last_not_every_one(monkeypatch: Any) -> None:
+    """The bug: the janitor kept every cleaned job's (id, updatedAt) for as long as the runtime
+    ran (~0.25 KB per job, forever). It keeps the last REMEMBERED: a repeat write of a recent
+    record is still cleaned once."""
+    from mediaflow import janitor as janitor_module
+
+    monkeypatch.setattr(janitor_module, "REMEMBERED", 3)
+    discarded: list[str] = []
+    janitor = WorkFileJanitor(lambda: [], discarded.append)
+    janitor.sweep()
+    for number in range(10):
+        janitor.job_changed(_job(f"job-{number}", JobStatus.SUCCEEDED))
+    janitor.job_changed(_job("job-9", JobStatus.SUCCEEDED))  # a repeat of a recent write
+    assert janitor.sweep() == [f"job-{number}" for number in range(10)]
+    assert len(janitor._cleaned) == 3
+    janitor.job_changed(_job("job-8", JobStatus.SUCCEEDED))  # recent: remembered
+    janitor.job_changed(_job("job-0", JobStatus.SUCCEEDED))  # long ago: cleaned again, harmlessly
+    assert janitor.sweep() == ["job-0"]
