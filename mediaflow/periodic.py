@@ -24,7 +24,8 @@ class Periodic:
 
     def stop(self) -> None:
         self._stopped.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # started (a stack that failed to start stops too)
+            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
