@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS executions (
     error TEXT, cause TEXT);
 -- ListExecutions (newest first) and StartExecution's name check for executions at rest.
 CREATE INDEX IF NOT EXISTS executions_by_start ON executions (state_machine_arn, start_date);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (state_machine_arn, status, start_date);
 CREATE INDEX IF NOT EXISTS executions_by_name ON executions (state_machine_arn, name);
 CREATE TABLE IF NOT EXISTS events (
     arn TEXT NOT NULL, id INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (arn, id));
@@ -388,8 +389,9 @@ class StateStore:
     def execution_page(
         self, state_machine_arn: str, status: str | None, from_arn: str | None, limit: int
     ) -> list[ListedExecution] | None:
-        """Up to `limit` executions of the state machine, newest first (equal start dates in the
-        order they were recorded), from `from_arn`'s on (itself included): None if it has no row."""
+        """Up to `limit` executions of the state machine, newest first (of equal start dates, the
+        last recorded first: the order the index holds, no sort), from `from_arn`'s on (itself
+        included): None if it has no row."""
         where, params = ["state_machine_arn = ?"], [state_machine_arn]
         if status:
             where.append("status = ?")
@@ -398,11 +400,11 @@ class StateStore:
             place = self._rows("SELECT start_date, rowid FROM executions WHERE arn = ?", from_arn)
             if not place:
                 return None
-            where.append("(start_date < ? OR (start_date = ? AND rowid >= ?))")
+            where.append("(start_date < ? OR (start_date = ? AND rowid <= ?))")
             params += [place[0][0], place[0][0], place[0][1]]
         rows = self._rows(
             "SELECT arn, name, start_date, status, stop_date FROM executions "
-            f"WHERE {' AND '.join(where)} ORDER BY start_date DESC, rowid LIMIT ?",
+            f"WHERE {' AND '.join(where)} ORDER BY start_date DESC, rowid DESC LIMIT ?",
             *params,
             limit,
         )

@@ -21,8 +21,8 @@ With a state store, finished executions also rest: a state machine keeps its las
 `AWAKE_EXECUTIONS` finished ones (and every running one) in memory, the others only as their
 row in the store (each one's Execution, indexes and snapshot reference were ~1.5 KB held for as
 long as the runtime ran). One is rebuilt from its row when asked for by ARN or by name, and
-ListExecutions then reads its page from the store (newest first, equal start dates in the order
-they were recorded), so a runtime left up for a week holds only what is running and recent.
+ListExecutions then reads its page from the store (newest first), so a runtime left up for a
+week holds only what is running and recent.
 """
 
 from __future__ import annotations

@@ -161,8 +161,8 @@ def test_whether_a_blob_is_in_use_is_read_from_an_index_not_every_object(tmp_pat
 
 
 def test_executions_are_found_by_arn_name_and_page_newest_first_without_their_outputs(tmp_path: Path) -> None:
-    """What ListExecutions and the lookups of executions at rest read: a page newest first (equal
-    start dates in the order recorded) from a token's execution on, filtered by status; and a
+    """What ListExecutions and the lookups of executions at rest read: a page newest first (of equal
+    start dates, the last recorded first) from a token's execution on, filtered by status; and a
     restart's list of every execution, which leaves each output (a job's results) in the store."""
     store = StateStore(tmp_path)
     starts = ["2026-12-02T10:00:00.000Z", "2026-12-02T10:00:01.000Z", "2026-12-02T10:00:01.000Z"]
@@ -174,9 +174,9 @@ def test_executions_are_found_by_arn_name_and_page_newest_first_without_their_ou
     def arns(page: list[ListedExecution] | None) -> list[str] | None:
         return None if page is None else [listed.arn for listed in page]
 
-    assert arns(store.execution_page("arn:sm", None, None, 10)) == ["arn:e1", "arn:e2", "arn:e0"]
-    assert arns(store.execution_page("arn:sm", None, "arn:e2", 10)) == ["arn:e2", "arn:e0"]
-    assert arns(store.execution_page("arn:sm", "RUNNING", None, 1)) == ["arn:e1"]
+    assert arns(store.execution_page("arn:sm", None, None, 10)) == ["arn:e2", "arn:e1", "arn:e0"]
+    assert arns(store.execution_page("arn:sm", None, "arn:e1", 10)) == ["arn:e1", "arn:e0"]
+    assert arns(store.execution_page("arn:sm", "RUNNING", None, 1)) == ["arn:e2"]
     assert arns(store.execution_page("arn:sm", "SUCCEEDED", None, 10)) == ["arn:e0"]
     assert store.execution_page("arn:sm", None, "arn:missing", 10) is None
     (first,) = store.execution_page("arn:sm", "SUCCEEDED", None, 10) or []
