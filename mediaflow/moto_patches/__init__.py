@@ -56,6 +56,9 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path as s
 from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.map_run_record import (
+    MapRunRecordPoolManager,
+)
 from moto.stepfunctions.parser.asl.eval.event import event_manager as sfn_event_manager
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
@@ -818,7 +821,8 @@ def _persisted_terminated(self: Any) -> None:
     # The finished execution's whole evaluation environment (its history, states, context)
     # would stay in memory for as long as the runtime runs; its history is in the store.
     arn = execution.exec_arn
-    execution.exec_worker = _StoredHistory(store, arn)
+    map_runs = getattr(getattr(execution.exec_worker, "env", None), "map_run_record_pool_manager", None)
+    execution.exec_worker = _StoredHistory(store, arn, map_runs)
     execution.state_machine = _shared_snapshot(execution.state_machine)
     if recorded:  # not a Map's child, whose input and output were never stored
         put_to_rest(execution, store)
@@ -997,15 +1001,21 @@ def _shared_snapshot(snapshot: Any) -> Any:
     return shared
 
 
+_NO_MAP_RUNS = MapRunRecordPoolManager()  # never added to: shared by every execution without map runs
+
+
 class _StoredHistory:
     """Stands in for a finished execution's worker: moto reads the history through it, from the
     store; GetExecutionHistory reads one page at a time (api.history_page). Two slots per
     finished execution, kept for as long as the runtime runs: no closures of its own."""
 
-    __slots__ = ("arn", "store")
+    __slots__ = ("arn", "map_run_record_pool_manager", "store")
 
-    def __init__(self, store: StateStore, arn: str) -> None:
+    def __init__(self, store: StateStore, arn: str, map_runs: MapRunRecordPoolManager | None = None) -> None:
         self.store, self.arn = store, arn
+        # ListMapRuns and DescribeMapRun read the worker's map runs (a Distributed Map's): a
+        # finished execution keeps its own while it is awake; one rebuilt from its row has none.
+        self.map_run_record_pool_manager = map_runs if map_runs is not None else _NO_MAP_RUNS
 
     @property
     def env(self) -> _StoredHistory:  # moto's path: exec_worker.env.event_manager.get_event_history()

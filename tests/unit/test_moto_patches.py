@@ -995,6 +995,60 @@ def test_finished_executions_rest_in_the_store_and_answer_the_same(
         moto_patches.persist_to(None)
 
 
+@mock_aws(config=SFN_CONFIG)
+def test_a_finished_executions_map_runs_are_listed_not_a_server_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: a finished execution's worker is a stand-in that reads its history from the store,
+    and ListMapRuns and DescribeMapRun read the worker's map runs: ListMapRuns of any finished
+    execution was an HTTP 500, and DescribeMapRun failed once it met a finished execution. A
+    finished execution keeps its Distributed Map's runs while it is awake; one rebuilt from its
+    row lists none."""
+    from moto.stepfunctions import models as sfn_models
+
+    from mediaflow.moto_patches import execution_index
+    from mediaflow.state_store import StateStore
+
+    monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", execution_index._instance_init)
+    monkeypatch.setattr(sfn_models.StepFunctionBackend, "describe_execution", execution_index._describe_execution)
+    moto_patches.context_start_time_as_string()  # tags each execution's event manager with its ARN
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    fan_out = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Each",
+            "States": {"Each": {"Type": "Pass", "End": True}},
+        },
+        "End": True,
+    }
+    arn = _state_machine(sfn, {"FanOut": fan_out}, "FanOut")
+    moto_patches.persist_to(StateStore(tmp_path))
+    try:
+        started = [
+            sfn.start_execution(stateMachineArn=arn, name=f"m{n}", input='{"items": [1, 2, 3]}')["executionArn"]
+            for n in range(2)
+        ]
+        assert [_wait(sfn, execution)["status"] for execution in started] == ["SUCCEEDED"] * 2
+        (run,) = sfn.list_map_runs(executionArn=started[0])["mapRuns"]
+        described = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+        assert (described["executionArn"], described["itemCounts"]["succeeded"]) == (started[0], 3)
+        executions = sfn_models_backend(arn).executions
+        assert isinstance(executions, execution_index.ExecutionList)
+        executions._rest(started[0])  # as when it falls out of the awake window
+        assert started[0] not in executions.by_arn
+        assert sfn.list_map_runs(executionArn=started[0])["mapRuns"] == [], "rebuilt from its row: none kept"
+    finally:
+        moto_patches.persist_to(None)
+
+
+def sfn_models_backend(state_machine_arn: str) -> Any:
+    from moto.stepfunctions.parser import models as parser_models
+
+    return parser_models.stepfunctions_parser_backends[ACCOUNT_ID][REGION].describe_state_machine(state_machine_arn)
+
+
 def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
