@@ -72,6 +72,15 @@ class ExecutionList(list):  # type: ignore[type-arg]
         self._awake = AwakeWindow(lambda: AWAKE_EXECUTIONS, self._rest, "execution")
         self._reindex()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> ExecutionList:
+        # A copy of a state machine is a snapshot of its definition (moto copies one for every
+        # execution, and a published version's source with it): its executions stay behind, as
+        # moto leaves the original's behind. The list's lock cannot be copied anyway.
+        return ExecutionList()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ExecutionList, (list(self),)  # its indexes and lock are rebuilt, not pickled
+
     def _reindex(self) -> None:
         with self.lock:
             # The first execution with an ARN or name is the one moto's walks would find.

@@ -1049,6 +1049,33 @@ def sfn_models_backend(state_machine_arn: str) -> Any:
     return parser_models.stepfunctions_parser_backends[ACCOUNT_ID][REGION].describe_state_machine(state_machine_arn)
 
 
+@mock_aws(config=SFN_CONFIG)
+def test_a_published_state_machine_still_starts_executions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A published version holds its state machine, and moto deep-copies the version's source
+    with every execution it starts: the indexed list of executions (its lock) must copy. A copy
+    is a snapshot of the definition, without the executions, as moto leaves the original's."""
+    import copy
+    import pickle
+
+    from moto.stepfunctions import models as sfn_models
+
+    from mediaflow.moto_patches import execution_index
+
+    monkeypatch.setattr(sfn_models.StateMachineInstance, "__init__", execution_index._instance_init)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    arn = sfn.create_state_machine(name="published", definition=definition, roleArn=ROLE, publish=True)
+    started = [
+        _wait(sfn, sfn.start_execution(stateMachineArn=arn["stateMachineArn"], name=f"p{n}")["executionArn"])["status"]
+        for n in range(2)
+    ]
+    assert started == ["SUCCEEDED", "SUCCEEDED"]
+    executions = sfn_models_backend(arn["stateMachineArn"]).executions
+    assert isinstance(executions, execution_index.ExecutionList) and len(executions) == 2
+    assert copy.deepcopy(executions) == [] and isinstance(copy.deepcopy(executions), execution_index.ExecutionList)
+    assert pickle.loads(pickle.dumps(execution_index.ExecutionList())) == []
+
+
 def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
