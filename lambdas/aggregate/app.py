@@ -20,7 +20,7 @@ from text_results import text_results
 
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Frames, Job, JobDocument, Results, Segment, job_step
 from mediaflow_shared.contract.layout import layout
-from mediaflow_shared.cost import cost_at_success, describe_usd
+from mediaflow_shared.cost import cost_at_success
 from mediaflow_shared.errors import DetectionIncomplete
 from mediaflow_shared.images import open_upright
 from mediaflow_shared.storage import (
@@ -175,7 +175,7 @@ def aggregate(document: JobDocument) -> Results:
         "contactSheet": sheet_key,
     }
     cost = cost_at_success(document, summary)
-    return {**summary, "cost": cost.as_dict(), "costSummary": describe_usd(cost.usd)}
+    return {**summary, "cost": cost.as_dict(), "costSummary": cost.summary}
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)

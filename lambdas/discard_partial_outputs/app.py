@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mediaflow_shared.contract.failures import failure_message
 from mediaflow_shared.contract.job import CORRELATION_ID_PATH, Failure, Job, job_step
 from mediaflow_shared.contract.layout import layout
-from mediaflow_shared.cost import cost_at_failure, describe_usd
+from mediaflow_shared.cost import cost_at_failure
 from mediaflow_shared.storage import delete_other_objects
 
 logger = Logger()
@@ -39,5 +39,5 @@ def handler(document: dict[str, Any], context: LambdaContext) -> Failure:
         "kind": document.get("media", {}).get("kind", "unknown"),
         "discarded": deleted,
         "cost": cost.as_dict(),
-        "costSummary": describe_usd(cost.usd),
+        "costSummary": cost.summary,
     }

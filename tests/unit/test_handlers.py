@@ -347,3 +347,17 @@ def test_extract_frames_names_damage_found_part_way_through(
     with pytest.raises(CorruptMedia, match=r"uploads/v\.mp4 is damaged part-way through") as raised:
         extract.handler({**document, "segment": segment}, Context())
     assert "/tmp" not in str(raised.value)
+
+
+def test_the_cost_summary_is_written_from_the_figure_the_record_keeps() -> None:
+    """The bug: the job record kept the cost rounded to 8 digits and the email's summary was
+    written from the unrounded figure, so a cost like 0.000310495003 showed as $0.000310 in the
+    email and 0.0003105 (read as $0.000311) in the record: rounding twice. Both come from one
+    figure now (the integration cost test failed on it now and then)."""
+    from mediaflow_shared.cost import describe_usd
+
+    cost = JobCost(11, 5, 0.039, 6, 4, 3, 1)
+    recorded = cost.as_dict()["usd"]
+    assert describe_usd(cost.usd).startswith("$0.000310"), "the unrounded figure"
+    assert f"{recorded:.6f}" == "0.000311"
+    assert cost.summary.startswith(f"${recorded:.6f}")

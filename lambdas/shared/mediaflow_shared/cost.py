@@ -59,11 +59,21 @@ class JobCost:
             + self.sns_publishes * PRICE_SNS_PUBLISH
         )
 
+    @property
+    def recorded_usd(self) -> float:
+        """What the job record keeps: the summary people read is written from this figure, so the
+        two never differ in the last digit shown (rounding `usd` twice could)."""
+        return round(self.usd, 8)
+
+    @property
+    def summary(self) -> str:
+        return describe_usd(self.recorded_usd)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             **asdict(self),
             "lambdaGbSeconds": round(self.lambda_gb_seconds, 4),
-            "usd": round(self.usd, 8),
+            "usd": self.recorded_usd,
             "pricesAsOf": PRICES_AS_OF,
         }
 
