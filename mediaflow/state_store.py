@@ -128,7 +128,10 @@ class ListedExecution:
     stop_date: str | None
 
 
-_EXECUTION_COLUMNS = "arn, state_machine_arn, name, input, start_date, status, stop_date, output, error, cause"
+# An execution's row as a StoredExecution, without its output (a job's results, ~12 KB): neither
+# a restart nor waking an execution at rest needs it, and DescribeExecution reads it when asked
+# (`execution_data`).
+_EXECUTION_COLUMNS = "arn, state_machine_arn, name, input, start_date, status, stop_date, NULL, error, cause"
 
 
 class StateStore:
@@ -375,6 +378,7 @@ class StateStore:
         )
 
     def execution(self, arn: str) -> StoredExecution | None:
+        """One execution's row, without its output (`_EXECUTION_COLUMNS`)."""
         rows = self._rows(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", arn)
         return StoredExecution(*rows[0]) if rows else None
 
@@ -411,10 +415,8 @@ class StateStore:
         return [ListedExecution(*row) for row in rows]
 
     def executions(self) -> list[StoredExecution]:
-        """Every execution, oldest first, without its output (a job's results, ~12 KB each: what a
-        restart reads, it reads back only when asked, `execution_data`)."""
-        without_output = "arn, state_machine_arn, name, input, start_date, status, stop_date, NULL, error, cause"
-        rows = self._rows(f"SELECT {without_output} FROM executions ORDER BY start_date")
+        """Every execution, oldest first, without its output (`_EXECUTION_COLUMNS`)."""
+        rows = self._rows(f"SELECT {_EXECUTION_COLUMNS} FROM executions ORDER BY start_date")
         return [StoredExecution(*row) for row in rows]
 
     def events(self, arn: str) -> list[dict[str, Any]]:

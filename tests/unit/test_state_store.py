@@ -185,4 +185,6 @@ def test_executions_are_found_by_arn_name_and_page_newest_first_without_their_ou
     assert named is not None and named.arn == "arn:other"
     assert store.execution("arn:nothing") is None and store.execution_named("arn:sm", "nothing") is None
     assert [execution.output for execution in store.executions()] == [None] * 4
+    at_rest = store.execution("arn:e0")
+    assert at_rest is not None and (at_rest.status, at_rest.output) == ("SUCCEEDED", None), "read when asked"
     assert store.execution_data("arn:e0") == ("{}", '{"big": "results"}')
