@@ -34,7 +34,7 @@ from datetime import datetime
 from itertools import count
 from typing import Any
 
-from moto.core.exceptions import InvalidToken
+from moto.core.exceptions import AWSError, InvalidToken
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.utilities.paginator import Paginator
@@ -171,8 +171,8 @@ class ExecutionList(list):  # type: ignore[type-arg]
     def store_to_read(self) -> StateStore | None:
         """The store executions rest in, while it is the one every new execution is recorded in
         (else one started meanwhile has no row: the list answers from memory, as moto does)."""
-        store = self.resting_in
-        return store if store is not None and not store.closed and store is current_store() else None
+        store = self.readable_store()
+        return store if store is not None and store is current_store() else None
 
     def page(self, status_filter: str | None, wanted: int, from_arn: str | None = None) -> list[Any] | None:
         """Up to `wanted` executions with the status, newest first, from `from_arn`'s (itself
@@ -252,7 +252,7 @@ def _stop_execution(self: Any, execution_arn: str) -> Any:
 
 
 def _describe_state_machine_for_execution(self: Any, execution_arn: str) -> Any:
-    with contextlib.suppress(Exception):  # moto's own answer below says what is wrong
+    with contextlib.suppress(AWSError):  # no such execution, a bad ARN: moto's own answer below says so
         _describe_execution(self, execution_arn)  # one at rest is woken first, as above
     return original_describe_state_machine_for_execution(self, execution_arn)
 
