@@ -19,6 +19,7 @@ Each recovered job is said in one line.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +35,8 @@ from mediaflow.template import ACCOUNT_ID, REGION
 from mediaflow_shared.contract.job import job_from_event, job_id_for
 from mediaflow_shared.contract.record import EXECUTION_RUNNING
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass
 class Recovered:
@@ -48,15 +51,24 @@ class Recovered:
 
 
 def restore_objects(store: StateStore) -> int:
-    """Every stored object back in its bucket, at rest: rebuilt from its row when first asked
-    for (moto_patches/keys_at_rest.py), so a restart reads no bytes and builds no key."""
+    """Every stored object back in its bucket, at rest: the bucket's key store reads its names
+    and rows from the store when asked (moto_patches/keys_at_rest.py), so a restart reads no
+    bytes and builds no key. A row whose bytes are gone (a state dir tampered with) is dropped,
+    said in the log: it could not be read anyway."""
     backend = s3_backends[ACCOUNT_ID]["aws"]
     count = 0
+    resting_in: set[str] = set()
     for stored in store.objects():
-        if stored.bucket not in backend.buckets or not stored.path.exists():
+        if stored.bucket not in backend.buckets:
             continue
-        keys: keys_at_rest.RestingKeyStore = backend.buckets[stored.bucket].keys  # every bucket, once patched
-        keys.lay_to_rest(stored.key, store)
+        if not stored.path.exists():
+            _log.warning("s3://%s/%s lost its bytes (%s is missing): dropped", stored.bucket, stored.key, stored.path)
+            store.delete_object(stored.bucket, stored.key)
+            continue
+        if stored.bucket not in resting_in:
+            keys: keys_at_rest.RestingKeyStore = backend.buckets[stored.bucket].keys  # every bucket, once patched
+            keys.rest_in(store)
+            resting_in.add(stored.bucket)
         count += 1
     return count
 

@@ -64,6 +64,19 @@ CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (stream, timestamp);
 """
 
 
+def _names_above(prefix: str) -> str | None:
+    """The first string after every string starting with `prefix` (None: no bound, for "" or a
+    prefix of U+10FFFF only). Code point order is UTF-8 byte order, the order S3 lists in."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if last == 0xD800:  # surrogates cannot be stored: the next character is U+E000
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
+
+
 # Asked at every release of a blob (an overwrite, a delete, a read finished): by the index on
 # sha256, not a scan of every object (which made each job cost more than the one before).
 BLOB_IN_USE = "SELECT 1 FROM objects WHERE sha256 = ? LIMIT 1"
@@ -287,6 +300,21 @@ class StateStore:
     def object(self, bucket: str, key: str) -> StoredObject | None:
         rows = self._rows(f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?", bucket, key)
         return self._stored_object(*rows[0]) if rows else None
+
+    def has_object(self, bucket: str, key: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM objects WHERE bucket = ? AND key = ?", bucket, key))
+
+    def object_names(self, bucket: str, prefix: str = "") -> list[str]:
+        """The keys of `bucket` starting with `prefix`, in S3's order (UTF-8 bytes, which SQLite's
+        BINARY collation compares): a range of the primary key's index, not a scan."""
+        above = _names_above(prefix)
+        if above is None:
+            rows = self._rows("SELECT key FROM objects WHERE bucket = ? AND key >= ? ORDER BY key", bucket, prefix)
+        else:
+            rows = self._rows(
+                "SELECT key FROM objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key", bucket, prefix, above
+            )
+        return [key for (key,) in rows]
 
     def _stored_object(
         self,

@@ -126,19 +126,38 @@ def _rebuilt_alike(live: Any, row: StoredObject, store: StateStore) -> bool:
 
 class RestingKeyStore(s3_index.IndexedKeyStore):
     """A bucket's key store (name -> versions, names in order) whose keys rest in the state
-    store once they are not among the bucket's last `AWAKE_KEYS_PER_BUCKET` touched."""
+    store once they are not among the bucket's last `AWAKE_KEYS_PER_BUCKET` touched.
+
+    A resting key keeps nothing in memory, not even its name: the store's row for it is the
+    entry. A name the dict does not hold is at rest exactly when the store the bucket rests in
+    (`_resting`) has a row for it; every lookup, membership test, listing and iteration asks it.
+    """
 
     def __init__(self, bucket_name: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bucket_name = bucket_name
         self._awake = AwakeWindow(lambda: AWAKE_KEYS_PER_BUCKET, self._rest, "S3 key")
+        self._resting: AtRest | None = None  # the store this bucket's resting keys are rows of
+
+    def _resting_store(self) -> StateStore | None:
+        marker = self._resting
+        return None if marker is None or marker.store.closed else marker.store
 
     # moto reaches every version list through __sgetitem__ (get, getlist, [], setitem).
     def __sgetitem__(self, key: str) -> list[Any]:
-        versions = dict.__getitem__(self, key)
-        if isinstance(versions, AtRest):
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
             return self._wake(key)
-        return versions
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        store = self._resting_store()
+        return isinstance(key, str) and store is not None and store.has_object(self.bucket_name, key)
+
+    def __len__(self) -> int:  # DeleteBucket's "is it empty?" and CloudWatch's object count
+        return len(self._self_iterable())
 
     def __setitem__(self, key: str, value: Any) -> Any:
         super().__setitem__(key, value)
@@ -148,10 +167,44 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
         super().setlist(key, list_)
         self._touch(key)
 
+    def pop(self, key: str) -> None:  # type: ignore[override]
+        super().pop(key)  # wakes a resting key first (moto disposes of its versions)
+        self._drop_row(key)
+
+    def __delitem__(self, key: str) -> None:
+        if not dict.__contains__(self, key):
+            self._wake(key)
+        super().__delitem__(key)
+        self._drop_row(key)
+
+    def _drop_row(self, name: str) -> None:
+        """A key gone from moto is gone from the store at once: its row would otherwise say it
+        rests (the write-through's own delete comes after moto's, and is then a no-op)."""
+        store = self._resting_store()
+        if store is not None:
+            store.delete_object(self.bucket_name, name)
+
     def _forget(self, name: str) -> None:  # the index's hook for a name gone (pop, del)
         super()._forget(name)
         with _LOCK:
             self._awake.forget(name)
+
+    def _self_iterable(self) -> dict[str, Any]:
+        """Every name, awake (with its versions) or resting (with the store's marker)."""
+        awake = dict(self)
+        store, marker = self._resting_store(), self._resting
+        if store is None or marker is None:
+            return awake
+        every = dict.fromkeys(store.object_names(self.bucket_name), marker)
+        every.update(awake)
+        return every
+
+    def names_with_prefix(self, prefix: str) -> list[str]:
+        awake = super().names_with_prefix(prefix)
+        store = self._resting_store()
+        if store is None:
+            return awake
+        return sorted(set(awake).union(store.object_names(self.bucket_name, prefix)))
 
     # moto's iterations copy the names first; one that went since (or whose store closed) is skipped.
     def _iteritems(self) -> Iterator[tuple[str, Any]]:
@@ -175,17 +228,13 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     lists = iterlists = _iterlists
 
     def at_rest_name(self, name: str) -> bool:
-        return isinstance(dict.get(self, name), AtRest)
+        return not dict.__contains__(self, name) and name in self
 
-    def lay_to_rest(self, name: str, store: StateStore) -> None:
-        """Put `name` at rest in `store` as it stands there (a restart restoring the bucket)."""
+    def rest_in(self, store: StateStore) -> None:
+        """Every row `store` holds for this bucket is a resting key of it (a restart restoring
+        the bucket): nothing is read or built until moto asks for one."""
         with _LOCK:
-            current = dict.get(self, name)
-            dict.__setitem__(self, name, marker_for(store))
-            self._awake.forget(name)
-        self._remember(name)
-        for version in current if isinstance(current, list) else ():
-            version.dispose()
+            self._resting = marker_for(store)
 
     def _touch(self, name: str) -> None:
         with _LOCK:
@@ -196,6 +245,8 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
         versions = dict.get(self, name)
         if store is None or not isinstance(versions, list) or len(versions) != 1:
             return
+        if self._resting is not None and self._resting.store is not store:
+            return  # this bucket's keys rest in another store (which a test switched from)
         (key,) = versions
         if type(key) is not s3_models.FakeKey:
             return
@@ -209,24 +260,28 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
             row = dataclasses.replace(row, checksum_algorithm=checksum[0], checksum_value=checksum[1])
         if not _rebuilt_alike(key, row, store):
             return
-        dict.__setitem__(self, name, marker_for(store))
+        self._resting = marker_for(store)
+        dict.__delitem__(self, name)
+        s3_index.IndexedKeyStore._forget(self, name)  # the order of awake names only
         # Whoever still reads the key (a GET in flight) keeps it: it is not disposed here, and
         # its buffer closes when it is collected (marked disposed: no "not disposed" warning).
         key.disposed = True
 
     def _wake(self, name: str) -> list[Any]:
         with _LOCK:
-            versions = dict.__getitem__(self, name)
-            if not isinstance(versions, AtRest):  # woken by another thread meanwhile
-                return versions
-            row = None if versions.store.closed else versions.store.object(self.bucket_name, name)
-            if row is None or not row.path.exists():  # its store is gone: so is the key
-                dict.__delitem__(self, name)
-                self._forget(name)
+            if dict.__contains__(self, name):  # woken by another thread meanwhile
+                return dict.__getitem__(self, name)
+            store = self._resting_store()
+            row = None if store is None else store.object(self.bucket_name, name)
+            if store is None or row is None:
                 raise KeyError(name)
-            awake = [key_from_row(row, versions.store)]
+            if not row.path.exists():  # its bytes are gone (a state dir tampered with): so is the key
+                store.delete_object(self.bucket_name, name)
+                raise KeyError(name)
+            awake = [key_from_row(row, store)]
             dict.__setitem__(self, name, awake)
-            self._touch(name)
+            self._remember(name)
+            self._awake.touch(name)
             return awake
 
 

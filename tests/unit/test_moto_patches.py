@@ -1754,7 +1754,7 @@ def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypat
     try:
         resting_answers = _resting_conversation(s3, "resting")
         keys = backend.buckets["resting"].keys
-        resting = {name for name in dict.keys(keys) if keys.at_rest_name(name)}
+        resting = {name for name in keys._self_iterable() if keys.at_rest_name(name)}
         metadata_writes = [0]
         write_metadata = store.set_object_metadata
 
@@ -1764,6 +1764,24 @@ def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypat
 
         monkeypatch.setattr(store, "set_object_metadata", counted)
         resting_bytes = held_per_key("resting-sizes")
+        # A resting key keeps nothing in memory, not even its name: the store's row is its entry.
+        sizes = backend.buckets["resting-sizes"].keys
+        held_names = (set(dict.keys(sizes)), set(sizes.names))
+        listed = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket="resting-sizes", PaginationConfig={"PageSize": 70}
+            )
+            for item in page["Contents"]
+        ]
+        found = ["outputs/00007/thumb.jpg" in sizes, "outputs/00007/other.jpg" in sizes, len(sizes)]
+        with pytest.raises(ClientError, match="BucketNotEmpty"):
+            s3.delete_bucket(Bucket="resting-sizes")
+        # Deleted while at rest: gone for good, not woken again from a row left behind.
+        s3.delete_object(Bucket="resting-sizes", Key="outputs/00007/thumb.jpg")
+        with pytest.raises(ClientError, match="404"):
+            s3.head_object(Bucket="resting-sizes", Key="outputs/00007/thumb.jpg")
+        gone = ["outputs/00007/thumb.jpg" in sizes, store.has_object("resting-sizes", "outputs/00007/thumb.jpg")]
     finally:
         moto_patches.persist_to(None)
         store.close()
@@ -1776,6 +1794,10 @@ def test_s3_keys_rest_in_the_store_and_answer_the_same(tmp_path: Path, monkeypat
     print(f"bytes held per key: {awake_bytes:.0f} awake, {resting_bytes:.0f} at rest")
     assert resting_bytes < 0.3 * awake_bytes, (awake_bytes, resting_bytes)  # the name and its index entry stay
     assert metadata_writes == [200], "one per PUT: a key rebuilt to compare it does not write its row back"
+    assert held_names == ({f"outputs/{n:05d}/thumb.jpg" for n in (198, 199)},) * 2  # the awake window only
+    assert listed == [f"outputs/{n:05d}/thumb.jpg" for n in range(200)]
+    assert found == [True, False, 200]
+    assert gone == [False, False]
 
 
 def _dynamodb_and_sns_conversation(dynamodb: Any, sns: Any, name: str) -> list[Any]:

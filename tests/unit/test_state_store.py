@@ -188,3 +188,26 @@ def test_executions_are_found_by_arn_name_and_page_newest_first_without_their_ou
     at_rest = store.execution("arn:e0")
     assert at_rest is not None and (at_rest.status, at_rest.output) == ("SUCCEEDED", None), "read when asked"
     assert store.execution_data("arn:e0") == ("{}", '{"big": "results"}')
+
+
+def test_object_names_are_a_prefix_range_in_s3_order_read_from_the_index(tmp_path: Path) -> None:
+    """S3 lists keys in UTF-8 byte order; the store's names for a bucket or a prefix come back
+    in that order, read as a range of the primary key (keys_at_rest lists resting keys so)."""
+    store = StateStore(tmp_path)
+    names = ["a", "a/", "a/b", "a/b\U0010ffff", "a/c", "a0", "a\ud7ffz", "a\ue000", "b", "é", "😀", "\U0010ffff"]
+    for name in reversed(names):
+        store.put_object("bkt", name, b"x", "etag", None, {}, "2026-12-02T00:00:00.000Z")
+    store.put_object("other", "a/b", b"x", "etag", None, {}, "2026-12-02T00:00:00.000Z")
+
+    assert store.object_names("bkt") == sorted(names, key=lambda name: name.encode())
+    assert store.object_names("bkt") == sorted(names)  # code point order is UTF-8 byte order
+    for prefix in ("a", "a/", "a/b", "a\ud7ff", "é", "\U0010ffff", "zz", ""):
+        assert store.object_names("bkt", prefix) == [name for name in sorted(names) if name.startswith(prefix)]
+    assert store.has_object("bkt", "a/b") and not store.has_object("bkt", "a/d")
+    plan = store._rows(
+        "EXPLAIN QUERY PLAN SELECT key FROM objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key",
+        "b",
+        "a",
+        "b",
+    )
+    assert any("SEARCH objects USING COVERING INDEX" in str(step) and "key>? AND key<?" in str(step) for step in plan)
