@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
 
@@ -74,14 +73,18 @@ def restore_objects(store: StateStore) -> int:
 
 
 def restore_items(store: StateStore) -> int:
-    """Every item back in its table: at rest where the table keeps items at rest (nothing built
-    but its keys), else put as moto holds it."""
+    """Every item back in its table: at rest where the table keeps items at rest (nothing built,
+    not even its key: the table reads its rows when asked), else put as moto holds it."""
     backend = dynamodb_backends[ACCOUNT_ID][REGION]
     count = 0
+    resting_in: set[str] = set()
     for table_name, item in store.items():
         table = backend.get_table(table_name)
-        if isinstance(table.items, items_at_rest.RestingItems):
-            table.items.lay_to_rest(DynamoType(item[table.hash_key_attr]), item, store)
+        if isinstance(table.items, items_at_rest.RestingItems) and table.items.can_rest:
+            table.items.restored(item)
+            if table_name not in resting_in:
+                table.items.rest_in(store)
+                resting_in.add(table_name)
         else:
             backend.put_item(table_name, item)
         count += 1

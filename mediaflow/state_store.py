@@ -24,6 +24,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -62,6 +63,36 @@ CREATE TABLE IF NOT EXISTS log_events (
     timestamp INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (stream, event_id));
 CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (stream, timestamp);
 """
+
+
+_PLAIN_ATTRIBUTE = re.compile(r"[A-Za-z0-9_.:-]{1,255}")
+
+
+@dataclass(frozen=True)
+class ItemOrder:
+    """A global secondary index's order over one table's rows: (hash, range, table hash), all
+    string attributes (a number's order is not its text's). `plain()` says whether the
+    attribute names can be written into SQL as they are."""
+
+    table: str
+    hash_attr: str
+    range_attr: str
+    table_hash_attr: str
+
+    def plain(self) -> bool:
+        names = (self.hash_attr, self.range_attr, self.table_hash_attr)
+        return all(_PLAIN_ATTRIBUTE.fullmatch(name) for name in names)
+
+    def expressions(self) -> tuple[str, str, str]:
+        if not self.plain():
+            raise ValueError(f"{self} cannot be read from SQL")
+        return tuple(  # type: ignore[return-value]
+            f"json_extract(item, '$.\"{name}\".S')" for name in (self.hash_attr, self.range_attr, self.table_hash_attr)
+        )
+
+    def index_name(self) -> str:
+        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+        return f"items_order_{digest}"
 
 
 def _names_above(prefix: str) -> str | None:
@@ -359,6 +390,50 @@ class StateStore:
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for table, item in self._rows("SELECT table_name, item FROM items ORDER BY table_name, item_key"):
             yield table, json.loads(item)
+
+    def has_item(self, table: str, key: dict[str, Any]) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM items WHERE table_name = ? AND item_key = ?", table, json.dumps(key, sort_keys=True)
+            )
+        )
+
+    def has_items(self, table: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM items WHERE table_name = ? LIMIT 1", table))
+
+    def item_keys(self, table: str) -> list[dict[str, Any]]:
+        return [json.loads(key) for (key,) in self._rows("SELECT item_key FROM items WHERE table_name = ?", table)]
+
+    def table_items(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every item of one table (a Scan), in the order of their keys."""
+        for (item,) in self._rows("SELECT item FROM items WHERE table_name = ? ORDER BY item_key", table):
+            yield json.loads(item)
+
+    def index_page(
+        self, order: ItemOrder, index_hash: str, start: tuple[str, str] | None, forward: bool, count: int
+    ) -> list[str]:
+        """The table hash values of `count` items of `order.table` whose `order.hash_attr` is
+        `index_hash`, in (range, table hash) order from `start` (included) in the direction
+        asked: a range of the order's expression index (`index_items_by`), not a scan."""
+        hash_at, range_at, table_at = order.expressions()
+        where = f"table_name = ? AND {hash_at} = ? AND {range_at} IS NOT NULL"  # a sparse index
+        params: list[Any] = [order.table, index_hash]
+        if start is not None:
+            where += f" AND ({range_at}, {table_at}) {'>=' if forward else '<='} (?, ?)"
+            params += list(start)
+        direction = "ASC" if forward else "DESC"
+        ordered = f"ORDER BY {range_at} {direction}, {table_at} {direction}"
+        return [
+            value
+            for (value,) in self._rows(f"SELECT {table_at} FROM items WHERE {where} {ordered} LIMIT ?", *params, count)
+        ]
+
+    def index_items_by(self, order: ItemOrder) -> None:
+        """The expression index `index_page` reads (made once per order, in any format-2 dir)."""
+        hash_at, range_at, table_at = order.expressions()
+        with self._lock:
+            columns = f"table_name, {hash_at}, {range_at}, {table_at}"
+            self._db.execute(f'CREATE INDEX IF NOT EXISTS "{order.index_name()}" ON items ({columns})')
 
     # -- Step Functions ----------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from sortedcontainers import SortedList
 
 from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for
-from mediaflow.state_store import StateStore
+from mediaflow.state_store import ItemOrder, StateStore
 
 _log = logging.getLogger(__name__)
 
@@ -118,19 +118,42 @@ class _IndexOrder:
 
 class RestingItems(dict):  # type: ignore[type-arg]
     """A hash-only table's items (hash value -> Item) whose items rest in the state store once
-    they are not among the table's last `AWAKE_ITEMS_PER_TABLE` touched."""
+    they are not among the table's last `AWAKE_ITEMS_PER_TABLE` touched.
+
+    A resting item keeps nothing in memory, not even its key: the store's row is its entry. A
+    key the dict does not hold is at rest exactly when the store the table rests in
+    (`_resting`) has a row for it; lookups, membership, the item count, a Scan and a narrowed
+    Query ask it. Only a table whose every GSI the store can order (`stored_orders`: string keys)
+    lets items rest.
+    """
 
     def __init__(self, table: Any) -> None:
         super().__init__()
         self.table_name: str = table.name
         self.hash_attr: str = table.hash_key_attr
+        self.hash_type: str = table.hash_key_type
         self._awake = AwakeWindow(lambda: AWAKE_ITEMS_PER_TABLE, self._rest, "DynamoDB item")
-        self.orders: dict[str, _IndexOrder] = {}
+        self._resting: AtRest | None = None  # the store this table's resting items are rows of
+        self._indexed: AtRest | None = None  # the store whose rows have the orders' indexes
+        self.orders: dict[str, _IndexOrder] = {}  # the awake items' places in each GSI
+        self.stored_orders: dict[str, ItemOrder] = {}  # the same orders over the store's rows
+        types = {definition["AttributeName"]: definition["AttributeType"] for definition in table.attr}
+        self.can_rest = True
         for index in table.global_indexes:
             hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
             ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
             if len(hashes) == 1 and len(ranges) == 1:  # the shape the narrowed Query knows
                 self.orders[index.name] = _IndexOrder(hashes[0], ranges[0])
+                stored = ItemOrder(self.table_name, hashes[0], ranges[0], self.hash_attr)
+                names = (hashes[0], ranges[0], self.hash_attr)
+                if stored.plain() and all(types.get(name) == "S" for name in names):
+                    self.stored_orders[index.name] = stored
+                    continue
+            self.can_rest = False  # moto's walk must see this index's items: they stay awake
+
+    def _resting_store(self) -> StateStore | None:
+        marker = self._resting
+        return None if marker is None or marker.store.closed else marker.store
 
     # -- what moto does to a table's items ---------------------------------------------------
 
@@ -141,8 +164,31 @@ class RestingItems(dict):  # type: ignore[type-arg]
             self._touch(hash_key)
 
     def __getitem__(self, hash_key: DynamoType) -> Item:
-        value = dict.__getitem__(self, hash_key)
-        return self._wake(hash_key) if isinstance(value, AtRest) else value
+        try:
+            return dict.__getitem__(self, hash_key)
+        except KeyError:
+            return self._wake(hash_key)
+
+    def __contains__(self, hash_key: object) -> bool:
+        if dict.__contains__(self, hash_key):
+            return True
+        store = self._resting_store()
+        return (
+            isinstance(hash_key, DynamoType)
+            and store is not None
+            and store.has_item(self.table_name, self._key(hash_key))
+        )
+
+    def __bool__(self) -> bool:  # a table with items only at rest is not empty
+        if dict.__len__(self):
+            return True
+        store = self._resting_store()
+        return store is not None and store.has_items(self.table_name)
+
+    def __len__(self) -> int:  # DescribeTable's item count
+        store = self._resting_store()
+        resting = [] if store is None else store.item_keys(self.table_name)
+        return len(set(dict.keys(self)).union(DynamoType(key[self.hash_attr]) for key in resting))
 
     def get(self, hash_key: DynamoType, default: Any = None) -> Any:
         try:
@@ -156,22 +202,31 @@ class RestingItems(dict):  # type: ignore[type-arg]
                 if default:
                     return default[0]
                 raise KeyError(hash_key)
-            item = self[hash_key]
+            item = self[hash_key]  # a resting one is woken first
             dict.__delitem__(self, hash_key)
             self._awake.forget(hash_key)
             for order in self.orders.values():
                 order.remove(hash_key)
+            store = self._resting_store()
+            if store is not None:  # at once: its row would otherwise say it rests
+                store.delete_item(self.table_name, self._key(hash_key))
             return item
 
     def __delitem__(self, hash_key: DynamoType) -> None:
         self.pop(hash_key)
 
     def values(self) -> Iterator[Item]:  # type: ignore[override]
-        """Every item; resting ones rebuilt for the caller without waking them (a Scan)."""
-        for hash_key in list(self.keys()):
-            item = self.peek(hash_key)
+        """Every item (a Scan): resting ones rebuilt from their rows without waking them."""
+        awake = dict(self)
+        store = self._resting_store()
+        for attributes in () if store is None else store.table_items(self.table_name):
+            hash_key = DynamoType(attributes[self.hash_attr])
+            item = awake.pop(hash_key, None)
+            if item is None and not dict.__contains__(self, hash_key):
+                item = Item(hash_key, None, as_moto_parses(attributes))
             if item is not None:
                 yield item
+        yield from awake.values()  # awake ones the store has no row for
 
     def items(self) -> Iterator[tuple[DynamoType, Item]]:  # type: ignore[override]
         for item in self.values():
@@ -183,45 +238,60 @@ class RestingItems(dict):  # type: ignore[type-arg]
         # The ones resting here come first in the copy's window, to rest again first.
         twin = RestingItems.__new__(RestingItems)
         dict.__init__(twin)
-        twin.table_name, twin.hash_attr = self.table_name, self.hash_attr
+        twin.table_name, twin.hash_attr, twin.hash_type = self.table_name, self.hash_attr, self.hash_type
         twin.orders = copy.deepcopy(self.orders, memo)
-        resting = {hash_key for hash_key, value in dict.items(self) if isinstance(value, AtRest)}
+        twin.stored_orders, twin.can_rest = dict(self.stored_orders), self.can_rest
+        twin._resting = twin._indexed = None
+        resting = []
+        for item in self.values():
+            if dict.__contains__(self, item.hash_key):
+                dict.__setitem__(twin, item.hash_key, copy.deepcopy(item, memo))
+            else:
+                dict.__setitem__(twin, item.hash_key, item)
+                resting.append(item.hash_key)
+                twin.reindex(item.hash_key)
         twin._awake = self._awake.copy(twin._rest, first=resting)
-        for hash_key in list(dict.keys(self)):
-            item = self.peek(hash_key)
-            if item is not None:
-                dict.__setitem__(twin, hash_key, item if hash_key in resting else copy.deepcopy(item, memo))
         return twin
 
     # -- at rest -----------------------------------------------------------------------------
 
     def peek(self, hash_key: DynamoType) -> Item | None:
         """The item, rebuilt from its row if it rests, without waking it."""
-        value = dict.get(self, hash_key)
-        if isinstance(value, AtRest):
-            return self._from_row(hash_key, value.store)
-        return value
+        item = dict.get(self, hash_key)
+        if item is not None:
+            return item
+        store = self._resting_store()
+        return None if store is None else self._from_row(hash_key, store)
 
     def reindex(self, hash_key: DynamoType) -> None:
         """Place the item in every GSI's order again (after an UpdateItem changed it in place)."""
         item = dict.get(self, hash_key)
-        if isinstance(item, AtRest):
-            return  # unchanged since it rested
         for order in self.orders.values():
             order.place(hash_key, item.attrs if item is not None else None)
 
-    def lay_to_rest(self, hash_key: DynamoType, attributes: dict[str, Any], store: StateStore) -> None:
-        """An item restored from `store` at start: placed at rest, never built in full."""
+    def rest_in(self, store: StateStore) -> None:
+        """Every row `store` holds for this table is a resting item of it (a restart restoring
+        the table): nothing is read or built until moto asks for one."""
+        if not self.can_rest:
+            raise ValueError(f"table {self.table_name} keeps its items awake: a GSI the store cannot order")
         with LOCK:
-            dict.__setitem__(self, hash_key, marker_for(store))
-            keys_only = {
-                name: DynamoType(attributes[name])
-                for order in self.orders.values()
-                for name in (order.hash_attr, order.range_attr)
-                if name in attributes
-            }
-            for order in self.orders.values():
-                order.place(hash_key, keys_only)
+            self._index_in(store)
+            self._resting = marker_for(store)
+
+    def restored(self, attributes: dict[str, Any]) -> None:
+        """A row restored at rest: an index key of another type than the order's (which moto's
+        own Query would still find) leaves that index to moto's walk."""
+        for name, order in self.orders.items():
+            for attribute in (order.hash_attr, order.range_attr):
+                if attribute in attributes and "S" not in attributes[attribute]:
+                    order.usable = False
+                    _log.info("GSI %s of %s: a key not a string, its Query walks the table", name, self.table_name)
+
+    def _index_in(self, store: StateStore) -> None:
+        if self._indexed is None or self._indexed.store is not store:
+            for stored in self.stored_orders.values():
+                store.index_items_by(stored)
+            self._indexed = marker_for(store)
 
     def _key(self, hash_key: DynamoType) -> dict[str, Any]:
         return {self.hash_attr: hash_key.to_json()}
@@ -232,16 +302,14 @@ class RestingItems(dict):  # type: ignore[type-arg]
 
     def _wake(self, hash_key: DynamoType) -> Item:
         with LOCK:
-            value = dict.__getitem__(self, hash_key)
-            if not isinstance(value, AtRest):  # woken by another thread meanwhile
-                return value
-            item = self._from_row(hash_key, value.store)
-            if item is None:  # its store is gone: so is the item
-                dict.__delitem__(self, hash_key)
-                for order in self.orders.values():
-                    order.remove(hash_key)
+            if dict.__contains__(self, hash_key):  # woken by another thread meanwhile
+                return dict.__getitem__(self, hash_key)
+            store = self._resting_store()
+            item = None if store is None else self._from_row(hash_key, store)
+            if item is None:
                 raise KeyError(hash_key)
             dict.__setitem__(self, hash_key, item)
+            self.reindex(hash_key)
             self._touch(hash_key)
             return item
 
@@ -252,14 +320,20 @@ class RestingItems(dict):  # type: ignore[type-arg]
     def _rest(self, hash_key: DynamoType) -> None:
         store = _current_store()
         item = dict.get(self, hash_key)
-        if store is None or store.closed or type(item) is not Item:
+        if store is None or store.closed or type(item) is not Item or not self.can_rest:
             return
+        if self._resting is not None and self._resting.store is not store:
+            return  # this table's items rest in another store (which a test switched from)
         # Only an item its row rebuilds exactly: one written by a path the store does not follow
         # (none in MediaFlow) stays awake.
         rebuilt = self._from_row(hash_key, store)
         if rebuilt is None or rebuilt != item:
             return
-        dict.__setitem__(self, hash_key, marker_for(store))
+        self._index_in(store)
+        self._resting = marker_for(store)
+        dict.__delitem__(self, hash_key)
+        for order in self.orders.values():
+            order.remove(hash_key)
 
 
 def as_moto_parses(value: Any) -> Any:
@@ -317,13 +391,48 @@ def _narrowed(table: Any, hash_key: Any, index_name: str | None, query: dict[str
         if any(name not in start for name in names) or DynamoType(start[order.hash_attr]) != conditions[0][1]:
             return None  # moto's own answer to a start key of another page
         start = {**start, "__table_hash": start[items.hash_attr]}
-    candidates = []
     forward = query["scan_index_forward"] is not False
-    for value in order.page(conditions[0][1], start, forward, limit + 1):
+    # The awake items' page and the resting ones' (rows include awake items: read once): their
+    # union holds the page of the merged order and the one item beyond, and moto sorts it.
+    values = dict.fromkeys(order.page(conditions[0][1], start, forward, limit + 1))
+    store = items._resting_store()
+    if store is not None:
+        from_rows = _stored_page(items, index_name, conditions[0][1], start, forward, limit + 1, store)
+        if from_rows is None:
+            return None
+        values.update(dict.fromkeys(from_rows))
+    candidates = []
+    for value in values:
         item = items.peek(DynamoType({table.hash_key_type: value}))
-        if item is not None:
+        if item is not None and order.range_attr in item.attrs:
             candidates.append(item)
+    # In the index's order (moto's sort is stable: equal sort keys keep the order given here).
+    candidates.sort(key=lambda item: (item.attrs[order.range_attr].cast_value, item.hash_key.cast_value))
     return candidates
+
+
+def _stored_page(
+    items: RestingItems,
+    index_name: str,
+    index_hash: DynamoType,
+    start: dict[str, Any] | None,
+    forward: bool,
+    count: int,
+    store: StateStore,
+) -> list[str] | None:
+    """The resting items' part of a page, from the order's index over the rows (None: the
+    store cannot answer it, and moto walks the table)."""
+    stored = items.stored_orders.get(index_name)
+    if stored is None or index_hash.type != "S":
+        return None
+    at = None
+    if start is not None:
+        range_start, hash_start = start[stored.range_attr], start["__table_hash"]
+        if set(range_start) != {"S"} or set(hash_start) != {"S"}:
+            return None
+        at = (range_start["S"], hash_start["S"])
+        count += 1  # the start item itself comes first (moto skips it), as in `_IndexOrder.page`
+    return store.index_page(stored, index_hash.value, at, forward, count)
 
 
 def _query(
@@ -385,7 +494,7 @@ def _all_items(self: Any) -> list[Item]:
 
 def _len(self: Any) -> int:
     if isinstance(self.items, RestingItems):
-        return dict.__len__(self.items)  # one entry per item, resting or not: nothing rebuilt
+        return len(self.items)  # the items' keys, resting ones read from the store: nothing rebuilt
     return original_len(self)
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from mediaflow.state_store import BLOB_IN_USE, FORMAT_VERSION, IncompatibleStateDir, ListedExecution, StateStore
+from mediaflow.state_store import (
+    BLOB_IN_USE,
+    FORMAT_VERSION,
+    IncompatibleStateDir,
+    ItemOrder,
+    ListedExecution,
+    StateStore,
+)
 
 
 def test_objects_items_and_executions_survive_reopening_from_another_place(tmp_path: Path) -> None:
@@ -211,3 +218,38 @@ def test_object_names_are_a_prefix_range_in_s3_order_read_from_the_index(tmp_pat
         "b",
     )
     assert any("SEARCH objects USING COVERING INDEX" in str(step) and "key>? AND key<?" in str(step) for step in plan)
+
+
+def test_an_index_page_is_read_from_an_expression_index_over_the_rows(tmp_path: Path) -> None:
+    """items_at_rest reads a GSI page of resting items from the rows: (hash, range, table hash)
+    order, the start item included, items without the range key left out (a sparse index)."""
+    store = StateStore(tmp_path)
+    order = ItemOrder("jobs", "recordType", "startedAt", "jobId")
+    store.index_items_by(order)
+    started = {"a": "t1", "b": "t2", "c": "t2", "d": "t3", "e": None, "f": "t0"}
+    for job, at in started.items():
+        item = {"jobId": {"S": job}, "recordType": {"S": "other" if job == "f" else "job"}}
+        if at is not None:
+            item["startedAt"] = {"S": at}
+        store.put_item("jobs", {"jobId": {"S": job}}, item)
+    store.put_item(
+        "others", {"jobId": {"S": "z"}}, {"jobId": {"S": "z"}, "recordType": {"S": "job"}, "startedAt": {"S": "t1"}}
+    )
+
+    assert store.index_page(order, "job", None, True, 10) == ["a", "b", "c", "d"]
+    assert store.index_page(order, "job", None, False, 2) == ["d", "c"]
+    assert store.index_page(order, "job", ("t2", "b"), True, 2) == ["b", "c"]
+    assert store.index_page(order, "job", ("t2", "c"), False, 3) == ["c", "b", "a"]
+    plan = " ".join(
+        str(step)
+        for step in store._rows(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM items WHERE table_name = ? AND "
+            + " = ? AND ".join(order.expressions()[:1])
+            + " = ? ORDER BY "
+            + ", ".join(order.expressions()[1:]),
+            "jobs",
+            "job",
+        )
+    )
+    assert f"USING INDEX {order.index_name()}" in plan and "TEMP B-TREE" not in plan, plan
+    assert not ItemOrder("jobs", 'a"b', "startedAt", "jobId").plain()
