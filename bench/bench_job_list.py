@@ -2,7 +2,8 @@
 
 The page asks for the newest 20 jobs every 3 s (a Query on the jobs table's ByStartedAt index,
 newest first, Limit 20), then pages on. moto as shipped answers by sorting every item of the
-table; with `items_at_rest` the table keeps the index's sort keys in order and hands moto the
+table; with `items_at_rest` the page is read from the index's order (the awake items' sort keys
+in memory, the resting ones' expression index over the state store's rows) and moto gets the
 page only. For a table of N job records (N = 1,000 and 10,000), this prints the CPU time per
 page query both ways, in the same run, and their ratio, and the memory each table holds per
 item (tracemalloc).

@@ -8,17 +8,22 @@ stay.
 
 A table with a hash key only (MediaFlow's jobs table) keeps the items it touched last awake
 (`AWAKE_ITEMS_PER_TABLE`: written, or woken from rest). When one falls out of that window it is
-put to rest: its entry becomes the store's marker and it is rebuilt from its row the next time
-moto asks for it by key (GetItem, PutItem's condition, UpdateItem, DeleteItem). A Scan walks
-every item, rebuilding resting ones for the walk without waking them, as moto's own Scan walks
-every item. Tables with a range key stay in memory as moto keeps them.
+put to rest: nothing of it stays in memory, not even its key (a key and an index entry per job
+were what the engine still grew by once items rested as markers). A key the table's dict does
+not hold rests exactly when the store has its row; the item is rebuilt from that row the next
+time moto asks for it by key (GetItem, PutItem's condition, UpdateItem, DeleteItem), and a
+deleted item's row goes at once. A Scan walks every row, rebuilding resting items for the walk
+without waking them, as moto's own Scan walks every item. Tables with a range key stay in memory
+as moto keeps them.
 
 A Query on a global secondary index would walk (and rebuild) every item too: moto answers it by
 sorting the whole table. The status page lists jobs that way every few seconds, newest first, a
-page at a time. So each resting table keeps every GSI's sort keys in order (a few hundred bytes
-per item) and hands moto's Query the items of the page it asked for (and one beyond, which tells
-moto there is a next page); moto then answers as it always does. Queries this cannot narrow
-exactly (a range condition, a legacy filter, no Limit, a key of another type) walk every item.
+page at a time. So the awake items' GSI sort keys are kept in order, the resting ones' are an
+expression index over the rows (state_store.ItemOrder: string keys only; a table with another
+kind of GSI keeps its items awake), and moto's Query gets the union of both pages (the page it
+asked for and one item beyond, which tells moto there is a next page); moto then answers as it
+always does. Queries this cannot narrow exactly (a range condition, a legacy filter, no Limit, a
+key of another type) walk every item.
 
 Every write to a table and every waking and resting holds one lock: an item is never put to rest
 between an UpdateItem's change and its write-through, and a conditional write is atomic.
