@@ -227,10 +227,9 @@ class RestingItems(dict):  # type: ignore[type-arg]
         for attributes in () if store is None else store.table_items(self.table_name):
             hash_key = DynamoType(attributes[self.hash_attr])
             item = awake.pop(hash_key, None)
-            if item is None and not dict.__contains__(self, hash_key):
-                item = Item(hash_key, None, as_moto_parses(attributes))
-            if item is not None:
-                yield item
+            if item is None:  # resting, or woken since the snapshot: the awake one then
+                item = dict.get(self, hash_key)
+            yield item if item is not None else Item(hash_key, None, as_moto_parses(attributes))
         yield from awake.values()  # awake ones the store has no row for
 
     def items(self) -> Iterator[tuple[DynamoType, Item]]:  # type: ignore[override]
