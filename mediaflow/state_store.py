@@ -398,9 +398,6 @@ class StateStore:
             )
         )
 
-    def has_items(self, table: str) -> bool:
-        return bool(self._rows("SELECT 1 FROM items WHERE table_name = ? LIMIT 1", table))
-
     def item_keys(self, table: str) -> list[dict[str, Any]]:
         return [json.loads(key) for (key,) in self._rows("SELECT item_key FROM items WHERE table_name = ?", table)]
 

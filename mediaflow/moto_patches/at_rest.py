@@ -37,6 +37,11 @@ class AtRest:
         return self
 
 
+def open_store(marker: AtRest | None) -> StateStore | None:
+    """The store entries rest in under `marker`, while it is open (closed: nothing rests there)."""
+    return None if marker is None or marker.store.closed else marker.store
+
+
 _markers: weakref.WeakKeyDictionary[StateStore, AtRest] = weakref.WeakKeyDictionary()
 _markers_lock = threading.Lock()
 

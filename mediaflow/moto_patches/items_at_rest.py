@@ -43,7 +43,7 @@ from moto.dynamodb.models import table as table_models
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from sortedcontainers import SortedList
 
-from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for
+from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for, open_store
 from mediaflow.state_store import ItemOrder, StateStore
 
 _log = logging.getLogger(__name__)
@@ -156,10 +156,6 @@ class RestingItems(dict):  # type: ignore[type-arg]
                     continue
             self.can_rest = False  # moto's walk must see this index's items: they stay awake
 
-    def _resting_store(self) -> StateStore | None:
-        marker = self._resting
-        return None if marker is None or marker.store.closed else marker.store
-
     # -- what moto does to a table's items ---------------------------------------------------
 
     def __setitem__(self, hash_key: DynamoType, item: Item) -> None:
@@ -177,21 +173,15 @@ class RestingItems(dict):  # type: ignore[type-arg]
     def __contains__(self, hash_key: object) -> bool:
         if dict.__contains__(self, hash_key):
             return True
-        store = self._resting_store()
+        store = open_store(self._resting)
         return (
             isinstance(hash_key, DynamoType)
             and store is not None
             and store.has_item(self.table_name, self._key(hash_key))
         )
 
-    def __bool__(self) -> bool:  # a table with items only at rest is not empty
-        if dict.__len__(self):
-            return True
-        store = self._resting_store()
-        return store is not None and store.has_items(self.table_name)
-
     def __len__(self) -> int:  # DescribeTable's item count
-        store = self._resting_store()
+        store = open_store(self._resting)
         resting = [] if store is None else store.item_keys(self.table_name)
         return len(set(dict.keys(self)).union(DynamoType(key[self.hash_attr]) for key in resting))
 
@@ -212,7 +202,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
             self._awake.forget(hash_key)
             for order in self.orders.values():
                 order.remove(hash_key)
-            store = self._resting_store()
+            store = open_store(self._resting)
             if store is not None:  # at once: its row would otherwise say it rests
                 store.delete_item(self.table_name, self._key(hash_key))
             return item
@@ -223,7 +213,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
     def values(self) -> Iterator[Item]:  # type: ignore[override]
         """Every item (a Scan): resting ones rebuilt from their rows without waking them."""
         awake = dict(self)
-        store = self._resting_store()
+        store = open_store(self._resting)
         for attributes in () if store is None else store.table_items(self.table_name):
             hash_key = DynamoType(attributes[self.hash_attr])
             item = awake.pop(hash_key, None)
@@ -264,7 +254,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
         item = dict.get(self, hash_key)
         if item is not None:
             return item
-        store = self._resting_store()
+        store = open_store(self._resting)
         return None if store is None else self._from_row(hash_key, store)
 
     def reindex(self, hash_key: DynamoType) -> None:
@@ -308,7 +298,7 @@ class RestingItems(dict):  # type: ignore[type-arg]
         with LOCK:
             if dict.__contains__(self, hash_key):  # woken by another thread meanwhile
                 return dict.__getitem__(self, hash_key)
-            store = self._resting_store()
+            store = open_store(self._resting)
             item = None if store is None else self._from_row(hash_key, store)
             if item is None:
                 raise KeyError(hash_key)
@@ -399,7 +389,7 @@ def _narrowed(table: Any, hash_key: Any, index_name: str | None, query: dict[str
     # The awake items' page and the resting ones' (rows include awake items: read once): their
     # union holds the page of the merged order and the one item beyond, and moto sorts it.
     values = dict.fromkeys(order.page(conditions[0][1], start, forward, limit + 1))
-    store = items._resting_store()
+    store = open_store(items._resting)
     if store is not None:
         from_rows = _stored_page(items, index_name, conditions[0][1], start, forward, limit + 1, store)
         if from_rows is None:

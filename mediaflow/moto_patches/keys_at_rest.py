@@ -32,7 +32,7 @@ from typing import Any
 from moto.s3 import models as s3_models
 
 from mediaflow.moto_patches import object_blobs, s3_index
-from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for
+from mediaflow.moto_patches.at_rest import AtRest, AwakeWindow, marker_for, open_store
 from mediaflow.moto_patches.timestamps import iso_timestamp, naive_utc
 from mediaflow.state_store import StateStore, StoredObject
 from mediaflow.template import ACCOUNT_ID
@@ -141,10 +141,6 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
         self._awake = AwakeWindow(lambda: AWAKE_KEYS_PER_BUCKET, self._rest, "S3 key")
         self._resting: AtRest | None = None  # the store this bucket's resting keys are rows of
 
-    def _resting_store(self) -> StateStore | None:
-        marker = self._resting
-        return None if marker is None or marker.store.closed else marker.store
-
     # moto reaches every version list through __sgetitem__ (get, getlist, [], setitem).
     def __sgetitem__(self, key: str) -> list[Any]:
         try:
@@ -155,7 +151,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     def __contains__(self, key: object) -> bool:
         if dict.__contains__(self, key):
             return True
-        store = self._resting_store()
+        store = open_store(self._resting)
         return isinstance(key, str) and store is not None and store.has_object(self.bucket_name, key)
 
     def __len__(self) -> int:  # DeleteBucket's "is it empty?" and CloudWatch's object count
@@ -182,7 +178,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     def _drop_row(self, name: str) -> None:
         """A key gone from moto is gone from the store at once: its row would otherwise say it
         rests (the write-through's own delete comes after moto's, and is then a no-op)."""
-        store = self._resting_store()
+        store = open_store(self._resting)
         if store is not None:
             store.delete_object(self.bucket_name, name)
 
@@ -194,7 +190,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
     def _self_iterable(self) -> dict[str, Any]:
         """Every name, awake (with its versions) or resting (with the store's marker)."""
         awake = dict(self)
-        store, marker = self._resting_store(), self._resting
+        store, marker = open_store(self._resting), self._resting
         if store is None or marker is None:
             return awake
         every = dict.fromkeys(store.object_names(self.bucket_name), marker)
@@ -203,7 +199,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
 
     def names_with_prefix(self, prefix: str) -> list[str]:
         awake = super().names_with_prefix(prefix)
-        store = self._resting_store()
+        store = open_store(self._resting)
         if store is None:
             return awake
         return sorted(set(awake).union(store.object_names(self.bucket_name, prefix)))
@@ -273,7 +269,7 @@ class RestingKeyStore(s3_index.IndexedKeyStore):
         with _LOCK:
             if dict.__contains__(self, name):  # woken by another thread meanwhile
                 return dict.__getitem__(self, name)
-            store = self._resting_store()
+            store = open_store(self._resting)
             row = None if store is None else store.object(self.bucket_name, name)
             if store is None or row is None:
                 raise KeyError(name)
