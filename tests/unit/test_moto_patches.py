@@ -2264,3 +2264,41 @@ def test_items_restored_after_a_restart_start_at_rest_and_answer_the_same(
     assert awake_after_restore == 0
     assert _comparable(after, {"ResponseMetadata"}, "jobs") == _comparable(before, {"ResponseMetadata"}, "jobs")
     assert before[0]["Items"] and "LastEvaluatedKey" in before[0]
+
+
+@mock_aws
+def test_restored_objects_start_at_rest_and_a_row_without_its_bytes_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart builds no S3 key, not even a name (recovery.restore_objects), and a row whose
+    blob file is gone (a state dir tampered with) is dropped with a log line instead of being
+    listed as an object nobody can read."""
+    from mediaflow.moto_patches import keys_at_rest
+    from mediaflow.recovery import restore_objects
+    from mediaflow.state_store import StateStore
+
+    monkeypatch.setattr(s3_models.FakeBucket, "__init__", keys_at_rest._bucket_init)
+    s3 = boto3.client("s3", region_name=REGION)
+    backend = s3_models.s3_backends[ACCOUNT_ID]["aws"]
+    store = StateStore(tmp_path)
+    moto_patches.persist_to(store)
+    try:
+        s3.create_bucket(Bucket="restored")
+        s3.put_object(Bucket="restored", Key="uploads/kept.jpg", Body=b"kept bytes")
+        s3.put_object(Bucket="restored", Key="uploads/lost.jpg", Body=b"lost bytes")
+        store.object("restored", "uploads/lost.jpg").path.unlink()
+        backend.buckets["restored"].keys = keys_at_rest.RestingKeyStore("restored")  # the restart: empty
+        restored = restore_objects(store)
+        keys = backend.buckets["restored"].keys
+        built = len(dict.keys(keys))
+        listed = [item["Key"] for item in s3.list_objects_v2(Bucket="restored", Prefix="uploads/")["Contents"]]
+        kept = s3.get_object(Bucket="restored", Key="uploads/kept.jpg")["Body"].read()
+        with pytest.raises(ClientError, match="404"):
+            s3.head_object(Bucket="restored", Key="uploads/lost.jpg")
+        lost_row = store.object("restored", "uploads/lost.jpg")
+    finally:
+        moto_patches.persist_to(None)
+        store.close()
+    assert (restored, built) == (1, 0)
+    assert listed == ["uploads/kept.jpg"] and kept == b"kept bytes"
+    assert lost_row is None
