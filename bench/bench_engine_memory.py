@@ -12,7 +12,8 @@ share of the two should not grow with the jobs before it, whatever the machine's
 
 The engine gives its freed heap back to the system every 30 s (mediaflow/memory_trim.py), so RSS
 read at a random moment carries up to 30 s of freed pages: each round also reads it right after
-such a trim (`release_free_memory`, the engine's own call), the memory it holds.
+such a trim (`release_free_memory`, the engine's own call), the memory it holds, and how many
+heaps glibc's malloc has (the engine caps them at 2: `limit_thread_heaps`).
 
 `--peer` runs the same jobs a second time, in a fresh engine where moto keeps the objects' bytes
 in memory as it ships (mediaflow/moto_patches/object_blobs.py switched off).
@@ -40,7 +41,7 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mediaflow.memory_trim import release_free_memory  # noqa: E402
+from mediaflow.memory_trim import malloc_heaps, release_free_memory  # noqa: E402
 from mediaflow.samples import skimage_data  # noqa: E402
 from mediaflow.stack import LocalStack, StackSettings  # noqa: E402
 from mediaflow_shared.contract.record import EXECUTION_RUNNING  # noqa: E402
@@ -109,6 +110,7 @@ def run(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:
                     "jobs": min(jobs, first + round_size),
                     "rss_read_mb": as_read,
                     "rss_mb": rss_mb(),
+                    "malloc_heaps": malloc_heaps(),
                     "stored_mb": stored_mb(stack.store.root),
                     "engine_ms_per_job": engine / count * 1000,
                     "workers_ms_per_job": workers / count * 1000,
@@ -133,7 +135,7 @@ def report(label: str, rounds: list[dict[str, Any]]) -> float:
         engine, workers = row["engine_ms_per_job"], row["workers_ms_per_job"]
         print(
             f"  after {row['jobs']:>5} jobs: engine RSS {rss:7.1f} MB ({row['rss_read_mb']:.1f} before the trim), "
-            f"objects stored {stored:8.1f} MB; "
+            f"{row['malloc_heaps']} malloc heaps, objects stored {stored:8.1f} MB; "
             f"this round's CPU per job: engine {engine:5.1f} ms, handlers {workers:5.1f} ms, "
             f"engine's share {engine / max(engine + workers, 1e-9):.1%}"
         )

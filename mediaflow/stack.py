@@ -79,6 +79,8 @@ class LocalStack(StackClient):
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> LocalStack:
+        # Before the emulator's threads exist: they share two heaps (mediaflow/memory_trim.py).
+        memory_trim.limit_thread_heaps()
         route_runtime_logs(self.log_dir / "runtime.log")
         self._outer_sink = moto_patches.apply_all(self.outbox.deliver)
         self._outer_store = moto_patches.persist_to(self.store)
