@@ -66,7 +66,22 @@ class _EmptyBodyParser(HTTPRequestParser):
 
 
 class _Channel(HTTPChannel):
+    """waitress 3.0.2's loop asks for POLLOUT on a connection whenever it has output pending,
+    even while a request's task thread is writing that output: the task holds the output lock,
+    `handle_write` cannot take it and sends nothing, and poll answers "writable" again at once.
+    Under load the loop spun like that ~120 times per image job (the engine's busiest single
+    thread after the request threads). A task thread flushes what it writes itself and pulls the
+    loop's trigger when any is left, and again when its request is done (`write_soon`,
+    `service`), so while a request runs the loop need not watch for output, unless the task
+    waits for it to drain a buffer past the high-water mark."""
+
     parser_class = _EmptyBodyParser
+
+    def writable(self) -> bool:
+        if not super().writable():
+            return False
+        task_writes_it = self.requests and not (self.will_close or self.close_when_flushed)
+        return not task_writes_it or self.total_outbufs_len > self.adj.outbuf_high_watermark
 
 
 def _raw_uri_for_moto(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:

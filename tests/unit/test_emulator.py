@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import pytest
 import requests
+import waitress
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from waitress.channel import HTTPChannel
 
-from mediaflow.emulator import Emulator, ensure_port_free
+from mediaflow.emulator import Emulator, _Channel, ensure_port_free
 
 
 def test_uploads_of_every_size_get_an_answer_and_stop_frees_the_port() -> None:
@@ -59,6 +64,87 @@ def test_stopping_after_the_loop_has_already_closed_its_sockets_is_quiet() -> No
     server._thread.join(timeout=10)  # the loop's own 1 s timeout ends it
     assert not server._thread.is_alive()
     emulator.stop()
+
+
+@contextmanager
+def _held_by_a_task_thread(lock: threading.Condition) -> Iterator[None]:
+    """`lock` held by another thread (a request's task writing its answer) until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def task() -> None:
+        with lock:
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=task)
+    thread.start()
+    holding.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_the_http_loop_does_not_spin_on_output_a_running_request_is_writing() -> None:
+    """As shipped, waitress's loop polls a connection for output while its request's task thread
+    is writing the answer; poll says writable at once, and handle_write, unable to take the
+    output lock the task holds, sends nothing: a busy loop for as long as the task holds it
+    (~120 turns per image job under load)."""
+    server = waitress.create_server(lambda environ, start_response: [], host="127.0.0.1", port=0, map={})
+    try:
+        for channel_class in (HTTPChannel, _Channel):
+            server_end, client_end = socket.socketpair()
+            channel = channel_class(server, server_end, ("127.0.0.1", 0), server.adj, map={})
+            channel.requests = [object()]  # a request in service, 200 bytes of its answer pending
+            channel.outbufs[-1].append(b"x" * 200)
+            channel.total_outbufs_len = 200
+            with _held_by_a_task_thread(channel.outbuf_lock):
+                if channel_class is HTTPChannel:  # the bug: asks to write, then writes nothing
+                    assert channel.writable()
+                    channel.handle_write()
+                    assert channel.total_outbufs_len == 200
+                else:
+                    assert not channel.writable()
+            # Once the request is done (its task pulls the trigger), the loop sends what is left.
+            channel.requests = []
+            assert channel.writable()
+            channel.handle_write()
+            assert channel.total_outbufs_len == 0
+            assert client_end.recv(1000) == b"x" * 200
+            # Past the high-water mark a task waits for the loop to drain its output: polled then.
+            channel.requests = [object()]
+            channel.total_outbufs_len = server.adj.outbuf_high_watermark + 1
+            assert channel.writable()
+            channel.total_outbufs_len = 0
+            channel.close()
+            client_end.close()
+    finally:
+        server.close()
+
+
+def test_an_answer_written_past_the_output_high_water_mark_still_reaches_a_slow_reader() -> None:
+    """An answer written in 20 MB pieces: past 16 MB pending, waitress's task thread waits for
+    the loop to send some before it writes more, so the loop must watch that connection while
+    the request runs (otherwise: a task stuck for good and a client that times out)."""
+    piece = os.urandom(20 * 1024 * 1024)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", str(3 * len(piece)))])
+        yield from (piece, piece, piece)
+
+    server = waitress.create_server(app, host="127.0.0.1", port=0, map={}, threads=2)
+    server.channel_class = _Channel
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
+    try:
+        with requests.get(f"http://127.0.0.1:{server.effective_port}/", stream=True, timeout=20) as answer:
+            threading.Event().wait(1)  # a slow reader: the pieces pile up in the server first
+            received = b"".join(answer.iter_content(1024 * 1024))
+        assert received == piece * 3
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
 
 
 def _conversation(clients: dict[str, Any], name: str) -> list[Any]:
