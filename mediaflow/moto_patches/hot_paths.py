@@ -23,12 +23,17 @@
   list, str, int, float, bool, None, tuple…) and keeps shared references as deepcopy does;
   anything else (a datetime, a subclass, a memo argument) is refused and goes to
   `copy.deepcopy` as before.
+- `BaseResponse.call_action` (every DynamoDB, SNS, Step Functions and Logs request, the
+  interpreter's own DynamoDB and SNS Tasks included) lists every function of the response
+  class with `inspect.getmembers` (some 250 attributes, sorted) to ask whether the one action
+  asked for is among them. The question is now asked of that one name: the same answer.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import marshal
 import re
 import threading
@@ -36,6 +41,7 @@ import weakref
 from functools import lru_cache
 from typing import Any
 
+from moto.core import responses as core_responses
 from moto.core.responses import BaseResponse
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.validators import (
@@ -99,6 +105,20 @@ def _validate(self: Any) -> Any:
     return node
 
 
+class FunctionNames:
+    """What `call_action` asks of `method_names_from_class(cls)`: is `name` one of its functions
+    (as `inspect.getmembers(cls, inspect.isfunction)` would list it), answered for that name."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self.cls, name, None))
+
+
+original_method_names_from_class = core_responses.method_names_from_class
+
+
 class MarshalCopy:
     """What the interpreter's data modules see as their `copy` module."""
 
@@ -142,3 +162,4 @@ def apply() -> None:
     UpdateExpressionValidator.__init__ = _validator_init  # type: ignore[method-assign]
     UpdateExpressionValidator.validate = _validate  # type: ignore[method-assign]
     copy_state_data_with(MarshalCopy)
+    core_responses.method_names_from_class = FunctionNames  # type: ignore[assignment]

@@ -2302,3 +2302,59 @@ def test_restored_objects_start_at_rest_and_a_row_without_its_bytes_is_dropped(
     assert (restored, built) == (1, 0)
     assert listed == ["uploads/kept.jpg"] and kept == b"kept bytes"
     assert lost_row is None
+
+
+def test_an_action_is_looked_up_by_its_name_not_by_listing_every_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: every JSON-protocol request (DynamoDB, SNS, Step Functions, Logs; the
+    interpreter's own Tasks too) listed and sorted every attribute of its response class with
+    `inspect.getmembers` to learn whether its action is one of the functions. The fix asks of
+    that one name: the same answer for every name, a request no longer lists the class."""
+    import inspect
+
+    from moto.core import responses as core_responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.events.responses import EventsHandler
+    from moto.logs.responses import LogsResponse
+    from moto.s3.responses import S3Response
+    from moto.sns.responses import SNSResponse
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from mediaflow.moto_patches import hot_paths
+
+    for cls in (DynamoHandler, SNSResponse, StepFunctionResponse, LogsResponse, EventsHandler, S3Response):
+        listed = hot_paths.original_method_names_from_class(cls)
+        asked = hot_paths.FunctionNames(cls)
+        names = set(dir(cls)) | {"no_such_action", "", "__init__", "dispatch", "region", "body"}
+        assert {name for name in names if name in asked} == {name for name in names if name in listed}
+        assert len(listed) > 20 and all(name in asked for name in listed)
+
+    listings: list[Any] = []
+    original_getmembers = inspect.getmembers
+
+    def counting_getmembers(*args: Any, **kwargs: Any) -> Any:
+        listings.append(args[0])
+        return original_getmembers(*args, **kwargs)
+
+    monkeypatch.setattr(inspect, "getmembers", counting_getmembers)
+
+    def item_after_calls() -> Any:
+        with mock_aws():
+            dynamodb = _client_with_a_jobs_table()
+            dynamodb.put_item(TableName="jobs", Item={"jobId": {"S": "a"}, "n": {"N": "1"}})
+            dynamodb.update_item(
+                TableName="jobs",
+                Key={"jobId": {"S": "a"}},
+                UpdateExpression="SET n = n + :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+            with pytest.raises(ClientError):  # an action moto answers with an error still does
+                dynamodb.get_item(TableName="missing", Key={"jobId": {"S": "a"}})
+            return dynamodb.get_item(TableName="jobs", Key={"jobId": {"S": "a"}})["Item"]
+
+    monkeypatch.setattr(core_responses, "method_names_from_class", hot_paths.original_method_names_from_class)
+    shipped = item_after_calls()
+    assert DynamoHandler in listings, "the bug: the handler class is listed per request"
+    listings.clear()
+    monkeypatch.setattr(core_responses, "method_names_from_class", hot_paths.FunctionNames)
+    assert item_after_calls() == shipped == {"jobId": {"S": "a"}, "n": {"N": "2"}}
+    assert DynamoHandler not in listings
