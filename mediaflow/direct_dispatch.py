@@ -11,6 +11,11 @@ arguments, same response class — and adds the one header moto's CORS extension
 response. Everything else (browsers, presigned URLs, other services and shapes) takes moto's own
 path. tests/unit/test_emulator.py holds every answer to both paths side by side. Not fed on the
 direct path: moto's request recorder, which only /moto-api/ switches on (closed by default).
+
+The request's headers are read from the WSGI environ once: moto's `EnvironHeaders` is a view
+that walks the whole environ (~30 entries) and renames each header at every iteration, and a PUT
+iterates them five times on its way (this middleware, moto's request set-up, the object's
+metadata, its ACL, Flask's).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import BackendRequest
 from moto.s3.responses import S3Response
 from moto.stepfunctions.responses import StepFunctionResponse
+from werkzeug.datastructures import Headers, ImmutableHeadersMixin
 
 _SIGNED_FOR = re.compile(r"Credential=[^/,]+/\d{8}/[^/,]+/([a-z0-9-]+)/aws4_request")
 
@@ -36,6 +42,16 @@ _JSON_VIEWS: dict[str, Callable[..., Any]] = {
 
 # What moto's Flask app adds to every answer (flask-cors: always_send, origins "*").
 _CORS_WITHOUT_ORIGIN = ("Access-Control-Allow-Origin", "*")
+
+
+class HeadersReadOnce(ImmutableHeadersMixin, Headers):  # type: ignore[misc]
+    """A request's headers as moto's `EnvironHeaders` gives them (same names, same order, same
+    case-insensitive lookups, read-only), copied out of the environ once."""
+
+    def __init__(self, headers: Iterable[tuple[str, str]]) -> None:
+        Headers.__init__(self)
+        for name, value in headers:
+            Headers.add(self, name, value)  # past the read-only mixin, once
 
 
 def _view_for(environ: dict[str, Any]) -> Callable[..., Any] | None:
@@ -68,6 +84,7 @@ class DirectDispatch:
         if view is None:
             return self.app(environ, start_response)
         request = BackendRequest(environ)
+        request.headers = HeadersReadOnce(request.headers)
         try:
             result = view(request, request.raw_url, dict(request.headers))
         except ClientError as error:  # as moto's Flask view answers it

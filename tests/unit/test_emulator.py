@@ -147,6 +147,56 @@ def test_an_answer_written_past_the_output_high_water_mark_still_reaches_a_slow_
         server.task_dispatcher.shutdown()
 
 
+def test_an_s3_request_reads_its_headers_from_the_environ_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: moto's request headers are a view that walks the whole WSGI environ and renames
+    each header every time they are iterated, and a PUT iterates them over and over (request
+    set-up, metadata, ACL). The fix copies them out once per request: the same object stored,
+    its metadata and type as sent."""
+    from moto.core import request as moto_request
+
+    from mediaflow import direct_dispatch
+
+    walks: list[int] = []
+    original_iter = moto_request.EnvironHeaders.__iter__
+
+    def counting_iter(self: Any) -> Any:
+        walks.append(1)
+        return original_iter(self)
+
+    monkeypatch.setattr(moto_request.EnvironHeaders, "__iter__", counting_iter)
+    emulator = Emulator()
+    emulator.start()
+    try:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=emulator.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="mediaflow",
+            aws_secret_access_key="mediaflow",
+        )
+        s3.create_bucket(Bucket="emulator-headers")
+
+        def put_and_read(key: str) -> tuple[int, dict[str, Any]]:
+            walks.clear()
+            s3.put_object(
+                Bucket="emulator-headers", Key=key, Body=b"jpeg", ContentType="image/jpeg", Metadata={"job": "1"}
+            )
+            put_walks = len(walks)
+            head = s3.head_object(Bucket="emulator-headers", Key=key)
+            return put_walks, {name: head[name] for name in ("ContentType", "Metadata", "ContentLength")}
+
+        fixed_walks, fixed = put_and_read("fixed.jpg")
+        monkeypatch.setattr(direct_dispatch, "HeadersReadOnce", lambda headers: headers)  # as shipped
+        shipped_walks, shipped = put_and_read("shipped.jpg")
+    finally:
+        emulator.stop()
+    assert fixed == shipped
+    assert (fixed["ContentType"], fixed["ContentLength"]) == ("image/jpeg", 4)
+    assert {name.lower(): value for name, value in fixed["Metadata"].items()} == {"job": "1"}
+    assert shipped_walks >= 3, "the bug: the environ walked again and again"
+    assert fixed_walks == 1
+
+
 def _conversation(clients: dict[str, Any], name: str) -> list[Any]:
     """Every kind of request the handlers, the CLI and the bench make of S3, DynamoDB and Step
     Functions, and ways they fail; each answer as boto3 reads it, raw HTTP headers included
