@@ -1,14 +1,15 @@
 """Does the engine stay flat over many jobs: its memory, and its CPU per job?
 
 One local stack gets `--jobs` real-photo jobs in rounds of `--round` (each round uploaded at
-once, then waited for). After each round the engine's resident memory (VmRSS) is read, with the
+once, then waited for, by a process of its own playing the user: the photos it makes and its SDK
+clients stay out of the engine's memory). After each round the engine's resident memory (VmRSS) is read, with the
 bytes the jobs stored so far (the state dir's object blobs). It prints the growth per job after
 the first round (which fills caches and sets the allocator's high-water mark) and, as the peer
 measured in the same run, the bytes each job stored: flat memory keeps none of them.
 
-Each round also reads the engine's CPU per job (this process, less the bench's own client
-thread) against the handlers' (the workers', the same work in every round): the engine's
-share of the two should not grow with the jobs before it, whatever the machine's speed does.
+Each round also reads the engine's CPU per job (this process) against the handlers' (the
+workers', the same work in every round): the engine's share of the two should not grow with the
+jobs before it, whatever the machine's speed does.
 
 The engine gives its freed heap back to the system every 30 s (mediaflow/memory_trim.py), so RSS
 read at a random moment carries up to 30 s of freed pages: each round also reads it right after
@@ -44,6 +45,8 @@ sys.path.insert(0, str(REPO))
 from mediaflow.memory_trim import malloc_heaps, release_free_memory  # noqa: E402
 from mediaflow.samples import skimage_data  # noqa: E402
 from mediaflow.stack import LocalStack, StackSettings  # noqa: E402
+from mediaflow.stack_client import LOCAL_CREDENTIALS  # noqa: E402
+from mediaflow.template import REGION  # noqa: E402
 from mediaflow_shared.contract.record import EXECUTION_RUNNING  # noqa: E402
 
 PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
@@ -78,36 +81,55 @@ def stored_mb(state_dir: Path) -> float:
     return total / 1024 / 1024
 
 
+def upload_round(spec: dict[str, Any]) -> None:
+    """The user, in a process of its own: makes one round's photos, uploads them, and waits until
+    no execution runs. Pillow's image buffers and the SDK's own objects stay out of the engine's
+    heap, so the engine's RSS is the engine's alone."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(region_name=REGION, **LOCAL_CREDENTIALS)
+    config = Config(retries={"max_attempts": 2})
+    s3 = session.client("s3", endpoint_url=spec["endpoint"], config=config)
+    sfn = session.client("stepfunctions", endpoint_url=spec["endpoint"], config=config)
+    for number in range(spec["first"], spec["first"] + spec["count"]):
+        s3.put_object(Bucket=spec["bucket"], Key=f"{spec['uploads']}memory-{number:05d}.jpg", Body=photo(number))
+    time.sleep(1)
+    while sfn.list_executions(stateMachineArn=spec["state_machine"], statusFilter=EXECUTION_RUNNING, maxResults=1)[
+        "executions"
+    ]:
+        time.sleep(1)
+
+
 def run(jobs: int, round_size: int, moto_memory: bool) -> dict[str, Any]:
     if moto_memory:
         from mediaflow.moto_patches import object_blobs
 
         object_blobs.read_from_blob = lambda *_: None  # moto as shipped: the bytes stay in its buffers
     with tempfile.TemporaryDirectory() as tmp, LocalStack(StackSettings(state_dir=Path(tmp) / "state")) as stack:
-        s3, sfn = stack.client("s3"), stack.client("stepfunctions")
-        uploads = stack.layout.upload_prefix
         rounds = []
         for first in range(0, jobs, round_size):
             assert stack.runtime is not None
-            cpu_before, client_before = engine_cpu(), time.thread_time()
-            workers_before = sum(stack.runtime.cpu_seconds().values())
-            for number in range(first, min(jobs, first + round_size)):
-                s3.put_object(Bucket=stack.bucket, Key=f"{uploads}memory-{number:05d}.jpg", Body=photo(number))
-            time.sleep(1)
-            while sfn.list_executions(
-                stateMachineArn=stack.state_machine_arn, statusFilter=EXECUTION_RUNNING, maxResults=1
-            )["executions"]:
-                time.sleep(1)
-            time.sleep(1.5)  # the janitor's and the log shipper's rounds
             count = min(jobs, first + round_size) - first
-            engine = engine_cpu() - cpu_before - (time.thread_time() - client_before)  # not the client's
+            spec = {
+                "endpoint": stack.endpoint,
+                "bucket": stack.bucket,
+                "uploads": stack.layout.upload_prefix,
+                "state_machine": stack.state_machine_arn,
+                "first": first,
+                "count": count,
+            }
+            cpu_before, workers_before = engine_cpu(), sum(stack.runtime.cpu_seconds().values())
+            subprocess.run([sys.executable, __file__, "--upload-round", json.dumps(spec)], check=True)
+            time.sleep(1.5)  # the janitor's and the log shipper's rounds
+            engine = engine_cpu() - cpu_before  # the user's uploads and polls are another process's
             workers = sum(stack.runtime.cpu_seconds().values()) - workers_before
             gc.collect()
             as_read = rss_mb()
             release_free_memory()
             rounds.append(
                 {
-                    "jobs": min(jobs, first + round_size),
+                    "jobs": first + count,
                     "rss_read_mb": as_read,
                     "rss_mb": rss_mb(),
                     "malloc_heaps": malloc_heaps(),
@@ -163,7 +185,11 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="also the same jobs with moto keeping the bytes")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one engine, JSON out
     parser.add_argument("--moto-memory", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--upload-round", help=argparse.SUPPRESS)  # a child: the user's uploads for one round
     args = parser.parse_args()
+    if args.upload_round:
+        upload_round(json.loads(args.upload_round))
+        return
     if args.one:
         print(json.dumps(run(args.jobs, args.round, args.moto_memory)))
         return
