@@ -21,18 +21,22 @@ from waitress.channel import HTTPChannel
 from mediaflow.emulator import Emulator, _Channel, ensure_port_free
 
 
+def _s3_client(emulator: Emulator) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=emulator.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="mediaflow",
+        aws_secret_access_key="mediaflow",
+        config=Config(read_timeout=10, retries={"total_max_attempts": 1}),  # a hang fails the test
+    )
+
+
 def test_uploads_of_every_size_get_an_answer_and_stop_frees_the_port() -> None:
     emulator = Emulator()
     emulator.start()
     try:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=emulator.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="mediaflow",
-            aws_secret_access_key="mediaflow",
-            config=Config(read_timeout=10, retries={"total_max_attempts": 1}),  # a hang fails the test
-        )
+        s3 = _s3_client(emulator)
         s3.create_bucket(Bucket="emulator-test")
         # boto3 sends `Expect: 100-continue` on every PUT: with no body (waitress hung), a small
         # one, and one big enough to be spooled to disk by the server.
@@ -167,13 +171,7 @@ def test_an_s3_request_reads_its_headers_from_the_environ_once(monkeypatch: pyte
     emulator = Emulator()
     emulator.start()
     try:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=emulator.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="mediaflow",
-            aws_secret_access_key="mediaflow",
-        )
+        s3 = _s3_client(emulator)
         s3.create_bucket(Bucket="emulator-headers")
 
         def put_and_read(key: str) -> tuple[int, dict[str, Any]]:
